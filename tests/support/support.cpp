@@ -79,8 +79,8 @@ plist_t to_plist(const Json& v) {
     case Json::value_t::string: {
       auto s = v.get<std::string>();
       if (s.rfind("date:", 0) == 0) {
-        double unix = std::stod(s.substr(5));
-        double mac = unix - 978307200.0;
+        double unix_s = std::stod(s.substr(5));
+        double mac = unix_s - 978307200.0;
         int32_t sec = static_cast<int32_t>(mac);
         return plist_new_date(sec, static_cast<int32_t>((mac - sec) * 1e6));
       }
