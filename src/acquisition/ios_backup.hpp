@@ -1,0 +1,76 @@
+// iTunes/Finder backups: <root>/Manifest.db + Info.plist, files at <root>/<id[0:2]>/<id>.
+#pragma once
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "acquisition/source.hpp"
+
+namespace bridle {
+
+class TempDir;
+
+// Decrypts an encrypted backup's files on demand (implemented with the backup keys).
+class BackupDecryptor {
+ public:
+  virtual ~BackupDecryptor() = default;
+  // Decrypts Manifest.db into `out`; false + err on failure.
+  virtual bool decrypt_manifest(const fs::path& encrypted, const fs::path& out, std::string* err) = 0;
+  // Decrypts one file given its MBFile record blob (NSKeyedArchiver) into `out`.
+  virtual bool decrypt_file(const fs::path& encrypted, std::string_view mbfile_blob,
+                            const fs::path& out, std::string* err) = 0;
+};
+
+struct BackupLocateResult {
+  std::optional<fs::path> root;
+  std::string error;
+};
+// PATH is a backup folder (Manifest.db + Info.plist) or a folder holding exactly one.
+BackupLocateResult locate_backup(const fs::path& path);
+
+// Reads Manifest.plist's IsEncrypted (false when the file is absent or has no such key).
+bool backup_is_encrypted(const fs::path& root);
+
+class IosBackupSource final : public IosSource {
+ public:
+  // Opens the backup at `root` (as returned by locate_backup). With a decryptor the
+  // backup is treated as encrypted: Manifest.db and files are decrypted into a private
+  // temporary folder that is removed when the source is destroyed.
+  static std::unique_ptr<IosBackupSource> open(const fs::path& root, std::string* err,
+                                               std::unique_ptr<BackupDecryptor> decryptor = nullptr);
+  ~IosBackupSource() override;
+
+  bool is_backup() const override { return true; }
+  const fs::path& root() const override { return root_; }
+  std::vector<IosFile> find(const ArtifactSpec& spec) override;
+  std::unique_ptr<SqliteDb> open_sqlite(const IosFile& f, SqliteError* err) override;
+  std::optional<std::string> read(const IosFile& f, std::string* err, std::uint64_t max_bytes) override;
+  bool for_each_manifest_row(
+      const std::function<void(const std::string&, const std::string&, const std::string&,
+                               std::int64_t, std::string_view)>& fn,
+      std::string* err) override;
+
+  // sha1("domain-relativePath") as hex.
+  static std::string file_id(const std::string& domain, const std::string& relative_path);
+  bool encrypted() const { return decryptor_ != nullptr; }
+
+ private:
+  IosBackupSource() = default;
+  // Where a fileID's bytes are on disk (validated: 40 hex chars, inside the backup, regular
+  // file, not a symlink); nullopt when absent or invalid.
+  std::optional<fs::path> data_path(const std::string& file_id) const;
+  // Plaintext path for reading (decrypting into the temp folder when needed).
+  std::optional<fs::path> plaintext(const IosFile& f, std::string* err);
+
+  fs::path root_;
+  fs::path manifest_path_;  // plaintext Manifest.db (maybe a temp copy)
+  std::unique_ptr<SqliteDb> manifest_;
+  std::unique_ptr<BackupDecryptor> decryptor_;
+  std::unique_ptr<TempDir> temp_;
+  std::mutex mu_;
+  std::size_t temp_counter_ = 0;
+};
+
+}  // namespace bridle

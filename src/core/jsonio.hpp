@@ -1,0 +1,45 @@
+// JSON text as MVT writes it (Python json.dump(indent=4), ASCII-escaped), incrementally.
+#pragma once
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+#include "core/types.hpp"
+
+namespace bridle {
+
+// indent=4, non-ASCII escaped as \uXXXX, invalid UTF-8 replaced (never throws).
+std::string dump_mvt(const Json& j);
+// Writes `text` to `path` atomically (temp file + rename). Returns false on error.
+bool write_text_file(const std::filesystem::path& path, const std::string& text,
+                     std::string* err = nullptr);
+
+// Streams a JSON list to a file, one element at a time, in dump_mvt layout. The file is only
+// created when the first element arrives (MVT writes no file for a module with no results).
+class JsonListWriter {
+ public:
+  explicit JsonListWriter(std::filesystem::path path) : path_(std::move(path)) {}
+  ~JsonListWriter();
+  JsonListWriter(const JsonListWriter&) = delete;
+  JsonListWriter& operator=(const JsonListWriter&) = delete;
+  bool add(const Json& element);
+  bool close();  // writes the closing bracket; true when nothing failed
+  std::size_t count() const { return count_; }
+  const std::string& error() const { return error_; }
+
+ private:
+  std::filesystem::path path_;
+  std::FILE* f_ = nullptr;
+  std::size_t count_ = 0;
+  bool failed_ = false;
+  std::string error_;
+};
+
+// Python repr() of a JSON value as MVT's alerts_timeline.csv shows event dicts:
+// {'a': 'x', 'b': None, 'c': True, 'd': 1.0}.
+std::string python_repr(const Json& j);
+
+// One CSV field, QUOTE_ALL with doubled quotes (Python csv, escapechar '\\').
+std::string csv_field(const std::string& s);
+
+}  // namespace bridle

@@ -1,0 +1,89 @@
+#include "modules/ios/common.hpp"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+
+#include "core/timeutil.hpp"
+#include "formats/plist.hpp"
+
+namespace bridle::ios {
+
+std::vector<OpenedDb> open_databases(ModuleContext& ctx, const ArtifactSpec& spec,
+                                     const std::string& what) {
+  std::vector<OpenedDb> out;
+  IosSource* src = ctx.ios();
+  if (!src) return out;
+  auto files = src->find(spec);
+  if (files.empty()) {
+    ctx.info("There might be no data to extract: unable to find the " + what + " database");
+    return out;
+  }
+  for (auto& f : files) {
+    SqliteError err;
+    auto db = src->open_sqlite(f, &err);
+    if (!db) {
+      ctx.unreadable(f.display, "cannot open the " + what + " database: " + err.message);
+      continue;
+    }
+    ctx.info("Found " + what + " database at path: " + f.display);
+    out.push_back({f, std::move(db)});
+  }
+  return out;
+}
+
+std::vector<ReadPlist> read_plists(ModuleContext& ctx, const ArtifactSpec& spec,
+                                   const std::string& what, bool data_as_base64) {
+  std::vector<ReadPlist> out;
+  IosSource* src = ctx.ios();
+  if (!src) return out;
+  auto files = src->find(spec);
+  if (files.empty()) {
+    ctx.info("There might be no data to extract: unable to find " + what);
+    return out;
+  }
+  for (auto& f : files) {
+    std::string err;
+    auto bytes = src->read(f, &err, 256ull << 20);
+    if (!bytes) {
+      ctx.unreadable(f.display, "cannot read " + what + ": " + err);
+      continue;
+    }
+    PlistOptions po;
+    po.data_as_base64 = data_as_base64;
+    auto j = plist_to_json(*bytes, po, &err);
+    if (!j) {
+      ctx.unreadable(f.display, "not a readable property list: " + err);
+      continue;
+    }
+    out.push_back({f, std::move(*j)});
+  }
+  return out;
+}
+
+bool run_query(ModuleContext& ctx, OpenedDb& db, const std::string& sql,
+               const std::function<bool(const SqliteRow&)>& fn) {
+  SqliteError err;
+  if (db.db->query(sql, fn, &err)) return true;
+  ctx.unreadable(db.file.display, (err.corrupt ? "damaged database: " : "query failed: ") + err.message);
+  return false;
+}
+
+Json row_to_json(const SqliteRow& row, const std::vector<std::string>& b64) {
+  Json j = Json::object();
+  for (int i = 0; i < row.columns(); ++i) {
+    std::string name = row.name(i);
+    bool as_b64 = std::find(b64.begin(), b64.end(), name) != b64.end();
+    j[name] = row.value(i, as_b64);
+  }
+  return j;
+}
+
+std::string mac_value_iso(const SqliteRow& row, int col) {
+  if (col < 0 || row.is_null(col)) return "";
+  if (row.type(col) == SQLITE_INTEGER) return mac_to_iso_int(row.integer(col));
+  if (row.type(col) == SQLITE_FLOAT) return mac_to_iso(row.real(col));
+  return "";
+}
+
+}  // namespace bridle::ios
