@@ -18,8 +18,7 @@ void setup_check_backup(CLI::App& root) {
   auto* ios = group(root, "ios", "Check iPhone acquisitions (backups, filesystem dumps)");
   auto args = std::make_shared<IosBackupArgs>();
   auto* cmd = ios->add_subcommand("check-backup", "Check an iTunes/Finder backup of an iPhone");
-  cmd->add_option("path", args->path, "Backup folder (with Manifest.db and Info.plist) or a folder holding exactly one")
-      ->required();
+  cmd->add_option("path", args->path, "Backup folder (with Manifest.db and Info.plist) or a folder holding exactly one");
   add_check_options(cmd, args->check);
   cmd->add_option("-p,--password", args->password, "Password of an encrypted backup (or BRIDLE_IOS_BACKUP_PASSWORD)");
   cmd->add_option("-k,--key-file", args->key_file, "File with the derived backup key (64 hex characters)");
@@ -28,6 +27,7 @@ void setup_check_backup(CLI::App& root) {
       list_modules(kIosBackup);
       return;
     }
+    if (args->path.empty()) throw Fail{kExitCannotRun, "give the path of the backup to check"};
     auto loc = locate_backup(args->path);
     if (!loc.root) throw Fail{kExitCannotRun, loc.error};
     if (backup_is_encrypted(*loc.root))
