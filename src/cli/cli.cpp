@@ -4,6 +4,7 @@
 
 #include <iostream>
 
+#include "acquisition/android_source.hpp"
 #include "acquisition/source.hpp"
 #include "core/timeutil.hpp"
 #include "core/util.hpp"
@@ -121,6 +122,13 @@ int run_check(const std::string& command, const std::string& acquisition_kind, u
   info.started_at = started;
   info.extra = std::move(info_extra);
   if (ios) info.files_read = ios->files_read();
+  if (android) {
+    // Archive inputs (zip, .ab) are hashed whole; folder inputs file by file.
+    std::error_code fec;
+    if (fs::is_regular_file(target, fec)) info.files_read.push_back(fs::absolute(target));
+    else
+      for (auto& rel : android->files_read()) info.files_read.push_back(fs::absolute(target / rel));
+  }
   if (out) {
     std::string werr;
     if (!write_run_outputs(*out, result, info, timeline_header, &werr))

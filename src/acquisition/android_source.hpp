@@ -1,0 +1,76 @@
+// Android acquisitions seen as sets of logical files: an androidqf folder or zip, a bugreport
+// zip or folder, an adb backup's tar stream, intrusion-log folders. Paths are relative and
+// '/'-separated; member names that escape the root (absolute, "..", symlinks leading out) are
+// never exposed as files and are reported instead.
+#pragma once
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/types.hpp"
+
+namespace bridle {
+
+namespace fs = std::filesystem;
+
+struct AndroidFile {
+  std::string path;          // relative to the acquisition root, '/'-separated
+  std::uint64_t size = 0;
+  std::int64_t mtime = 0;    // unix seconds (zip entries: as stored)
+};
+
+// The dumpstate of a bugreport, read once and split into "DUMP OF SERVICE x:" sections once,
+// shared by every module (see android/dumpstate.hpp for the splitter).
+class Dumpstate;
+
+class AndroidSource {
+ public:
+  virtual ~AndroidSource() = default;
+  // "androidqf", "bugreport", "backup", "intrusion_logs".
+  virtual std::string kind() const = 0;
+  // Human name of the acquisition (path given by the user, or "<outer>!bugreport.zip").
+  virtual std::string display() const = 0;
+  virtual const std::vector<AndroidFile>& files() const = 0;
+  // Reads a member (bounded); nullopt + error when it cannot.
+  virtual std::optional<std::string> read(const AndroidFile& f, std::string* err,
+                                          std::uint64_t max_bytes = 1ull << 30) = 0;
+  // Members whose path matches a shell pattern where '*' also matches '/', as MVT's fnmatch.
+  std::vector<AndroidFile> glob(std::string_view pattern) const;
+  std::optional<AndroidFile> first(std::string_view pattern) const;
+  // Problems found while listing (escaping names, bombs, ...): reported by the command.
+  const std::vector<Diagnostic>& problems() const { return problems_; }
+
+  // Nested acquisitions found inside this one (check-androidqf: bugreport.zip, backup.ab,
+  // intrusion_logs/). Owned by this source.
+  AndroidSource* nested(const std::string& kind) const;
+  void add_nested(std::unique_ptr<AndroidSource> s);
+
+  // Shared, parsed-once state for modules. Set by the command before modules run.
+  std::string timezone;                     // device IANA timezone (getprop), "" = UTC
+  Json acquisition = Json::object();        // androidqf acquisition.json / host key
+  std::shared_ptr<const Dumpstate> dumpstate;  // bugreport only
+
+  // Every evidence file read (for info.json).
+  std::vector<std::string> files_read() const;
+
+ protected:
+  void note_read(const std::string& p);
+  std::vector<Diagnostic> problems_;
+
+ private:
+  std::vector<std::unique_ptr<AndroidSource>> nested_;
+  mutable std::mutex mu_;
+  std::vector<std::string> read_;
+};
+
+// fnmatch(pattern, path) without FNM_PATHNAME ('*' matches '/').
+bool android_fnmatch(std::string_view pattern, std::string_view path);
+
+}  // namespace bridle
