@@ -3,6 +3,7 @@
 // database with a non-empty -wal sidecar is copied with its WAL into a private temporary
 // folder and opened there, so the WAL is applied without touching the original.
 #pragma once
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -52,8 +53,19 @@ struct SqliteError {
   bool corrupt = false;  // SQLITE_CORRUPT / SQLITE_NOTADB
 };
 
+// Tuning for SqliteDb::open. The defaults suit evidence parsing.
+struct SqliteOptions {
+  // Wall-clock budget for the SQLite work of one query() (time spent inside sqlite3_step,
+  // not in the row callback). A hostile database cannot make a query run longer; it fails
+  // with "query timed out". 0 = unlimited.
+  std::chrono::milliseconds query_timeout{60'000};
+  int busy_timeout_ms = 5'000;
+};
+
 class SqliteDb {
  public:
+  static std::unique_ptr<SqliteDb> open(const std::filesystem::path& path,
+                                        const SqliteOptions& options, SqliteError* err);
   // Opens `path` read-only (see file comment). nullopt + error when it is not a readable
   // SQLite database.
   static std::unique_ptr<SqliteDb> open(const std::filesystem::path& path, SqliteError* err);
@@ -72,11 +84,33 @@ class SqliteDb {
   // "ok" when PRAGMA quick_check passes, else the problem text.
   std::string quick_check();
   sqlite3* handle() { return db_; }
+  void set_query_timeout(std::chrono::milliseconds timeout) { options_.query_timeout = timeout; }
+  // True when the database had a non-empty -wal that was applied (on a private copy).
+  bool wal_applied() const { return temp_ != nullptr; }
+
+  struct Budget;  // per-query time accounting (implementation detail)
 
  private:
   SqliteDb() = default;
+  static int progress_cb(void* self);
   sqlite3* db_ = nullptr;
   std::unique_ptr<TempDir> temp_;  // private copy when a WAL had to be applied
+  SqliteOptions options_{};
+  Budget* active_ = nullptr;  // budget of the query whose sqlite3_step is running
 };
+
+// URI ("file:///...?mode=ro&immutable=1" style) for a path, percent-encoding every byte
+// outside [A-Za-z0-9._~/-] so %, ?, #, spaces and non-ASCII names are safe.
+std::string sqlite_file_uri(const std::filesystem::path& path, const std::string& query);
+
+// For a corrupt database: copies `src` (and its non-empty -wal) into `into`, runs the
+// sqlite3 command-line tool on that copy (fork/exec, no shell; ".recover", falling back to
+// ".dump" which scans past damaged pages, e.g. when the CLI lacks sqlite_dbpage as Debian's
+// does) and replays its SQL output into a new database inside `into`, which is returned.
+// Output is bounded (2 GiB) and time-limited (10 min); the replay only accepts
+// BEGIN/COMMIT/CREATE/INSERT/PRAGMA writable_schema statements. nullopt (+ *err) when the
+// tool is missing or nothing could be recovered. The original file is never opened.
+std::optional<std::filesystem::path> sqlite_recover_copy(const std::filesystem::path& src,
+                                                         TempDir& into, std::string* err);
 
 }  // namespace bridle
