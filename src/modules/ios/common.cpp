@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <cctype>
 
 #include "core/timeutil.hpp"
 #include "formats/plist.hpp"
@@ -84,6 +85,41 @@ std::string mac_value_iso(const SqliteRow& row, int col) {
   if (row.type(col) == SQLITE_INTEGER) return mac_to_iso_int(row.integer(col));
   if (row.type(col) == SQLITE_FLOAT) return mac_to_iso(row.real(col));
   return "";
+}
+
+}  // namespace bridle::ios
+
+namespace bridle::ios {
+
+std::string evidence_ref(const IosFile& f) {
+  if (f.file_id.size() > 2) return f.file_id.substr(0, 2) + "/" + f.file_id;
+  return f.relative_path;
+}
+
+std::vector<std::string> table_columns(OpenedDb& db, const std::string& table) {
+  if (!db.db) return {};
+  return db.db->columns(table);
+}
+
+bool has_column(const std::vector<std::string>& cols, const std::string& name) {
+  for (auto& c : cols)
+    if (c.size() == name.size() &&
+        std::equal(c.begin(), c.end(), name.begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+        }))
+      return true;
+  return false;
+}
+
+Json row_to_json_blobs_b64(const SqliteRow& row) {
+  Json j = Json::object();
+  for (int i = 0; i < row.columns(); ++i) j[row.name(i)] = row.value(i, row.type(i) == SQLITE_BLOB);
+  return j;
+}
+
+Json mac_value_iso_or_null(const SqliteRow& row, int col) {
+  if (col < 0 || row.is_null(col)) return nullptr;
+  return mac_value_iso(row, col);
 }
 
 }  // namespace bridle::ios

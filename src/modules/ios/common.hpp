@@ -40,3 +40,21 @@ Json row_to_json(const SqliteRow& row, const std::vector<std::string>& b64 = {})
 std::string mac_value_iso(const SqliteRow& row, int col);
 
 }  // namespace bridle::ios
+
+namespace bridle::ios {
+
+// How MVT names an evidence file in records ("safari_history_db" and the like): the backup
+// storage path "<id[0:2]>/<id>" for backups, the path inside the dump for filesystem dumps.
+std::string evidence_ref(const IosFile& f);
+
+// Column names of a table (empty when the table does not exist or cannot be read).
+std::vector<std::string> table_columns(OpenedDb& db, const std::string& table);
+bool has_column(const std::vector<std::string>& cols, const std::string& name);
+
+// The row as a JSON object with every column, every BLOB value base64-encoded.
+Json row_to_json_blobs_b64(const SqliteRow& row);
+
+// sqlite time value as Mac absolute time -> iso; JSON null for SQL NULL ("" for 0, as MVT).
+Json mac_value_iso_or_null(const SqliteRow& row, int col);
+
+}  // namespace bridle::ios
