@@ -8,6 +8,7 @@
 #include "acquisition/source.hpp"
 #include "core/timeutil.hpp"
 #include "core/util.hpp"
+#include "indicators/feeds.hpp"
 #include "modules/module.hpp"
 
 namespace bridle::cli {
@@ -96,6 +97,7 @@ int run_check(const std::string& command, const std::string& acquisition_kind, u
   std::string started = now_iso_local();
   auto out = prepare_output(o.output, target);
   auto li = load_indicators(o.iocs);
+  if (auto note = feeds::feeds_staleness_note(feeds::max_age_days_from_env())) std::cerr << *note << "\n";
   auto modules = ModuleRegistry::instance().create(static_cast<AcqKind>(kind));
   std::string err;
   if (!select_modules(modules, o.modules, &err)) throw Fail{kExitCannotRun, err};
