@@ -113,8 +113,6 @@ std::string Dumpstate::extract(std::string_view name) const {
   std::string out;
   std::string_view v = service(name);
   bool first = true;
-  // The view excludes the last line's end, so an empty last line is lost; MVT's join gives
-  // the same text because splitlines() never yields a trailing empty element.
   if (v.empty()) return out;
   for_each_line(v, [&](std::string_view line) {
     if (!first) out += '\n';
@@ -122,6 +120,8 @@ std::string Dumpstate::extract(std::string_view name) const {
     first = false;
     return true;
   }, std::string_view::npos);
+  // A view ending in a line end means its last line was empty (kept by MVT's join).
+  if (v.back() == '\n') out += '\n';
   return out;
 }
 
