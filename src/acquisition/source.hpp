@@ -40,6 +40,17 @@ struct ArtifactSpec {
   std::vector<std::string> fs_globs;  // relative to the dump root, '*' within one component
 };
 
+// One entry of a filesystem dump, for whole-tree checks (Filesystem module, "binary not
+// found" search). Paths are relative to the dump root, '/'-separated, in the canonical
+// device layout ("private/var/..."), without a leading '/'.
+struct IosFsEntry {
+  std::string path;
+  bool is_dir = false;
+  bool is_symlink = false;           // symlinks are listed, never followed
+  std::uint64_t size = 0;
+  std::optional<double> mtime;       // unix seconds; nullopt when unknown (implied folders)
+};
+
 class IosSource {
  public:
   virtual ~IosSource() = default;
@@ -64,6 +75,25 @@ class IosSource {
     if (err) *err = "not a backup";
     return false;
   }
+  // Filesystem dumps: calls fn for every entry (folders before their contents, names sorted
+  // byte-wise within a folder) until it returns false. Returns false when the source has
+  // no such listing (backups).
+  virtual bool for_each_entry(const std::function<bool(const IosFsEntry&)>& fn) {
+    (void)fn;
+    return false;
+  }
+  // Filesystem dumps: the files and folders matching a glob ('*' within one component),
+  // symlinks followed inside the dump only, in path order. Empty for backups.
+  virtual std::vector<IosFsEntry> fs_glob(const std::string& pattern) {
+    (void)pattern;
+    return {};
+  }
+  // Problems of the acquisition itself (unsafe archive member names, truncated archive,
+  // symlinks leading out of the dump...). `unread` ones mean some evidence could not be read.
+  virtual std::vector<Diagnostic> acquisition_problems() const { return {}; }
+  // Hint that these files will be opened soon: archive sources copy them out in one pass.
+  virtual void prefetch(const std::vector<IosFile>& files) { (void)files; }
+
   // Every evidence file opened so far (absolute path), for info.json.
   std::vector<fs::path> files_read() const;
 
