@@ -46,6 +46,9 @@ class AndroidSource {
   std::optional<AndroidFile> first(std::string_view pattern) const;
   // Problems found while listing (escaping names, bombs, ...): reported by the command.
   const std::vector<Diagnostic>& problems() const { return problems_; }
+  // Adds a problem found by the command (e.g. a nested part that could not be opened). Call
+  // before modules run.
+  void add_problem(Diagnostic d) { problems_.push_back(std::move(d)); }
 
   // Nested acquisitions found inside this one (check-androidqf: bugreport.zip, backup.ab,
   // intrusion_logs/). Owned by this source.

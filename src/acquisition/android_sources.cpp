@@ -532,6 +532,34 @@ std::optional<std::string> TarSource::read(const AndroidFile& f, std::string* er
   return it->second;
 }
 
+// ---------------------------------------------------------------------------- SubdirSource
+
+SubdirSource::SubdirSource(AndroidSource& parent, std::string prefix, std::string kind, bool parent_relative)
+    : parent_(parent), prefix_(std::move(prefix)), kind_(std::move(kind)) {
+  while (!prefix_.empty() && prefix_.back() == '/') prefix_.pop_back();
+  display_ = parent.display() + "!" + prefix_;
+  if (parent_relative) {
+    auto sl = prefix_.find_last_of('/');
+    shown_ = (sl == std::string::npos ? prefix_ : prefix_.substr(sl + 1)) + "/";
+  }
+  std::string pre = prefix_ + "/";
+  for (auto& f : parent.files())
+    if (f.path.size() > pre.size() && f.path.compare(0, pre.size(), pre) == 0)
+      files_.push_back({shown_ + f.path.substr(pre.size()), f.size, f.mtime});
+}
+
+std::optional<std::string> SubdirSource::read(const AndroidFile& f, std::string* err, std::uint64_t max_bytes) {
+  if (f.path.compare(0, shown_.size(), shown_) != 0) {
+    set_err(err, "not a member of this acquisition");
+    return std::nullopt;
+  }
+  AndroidFile pf = f;
+  pf.path = prefix_ + "/" + f.path.substr(shown_.size());
+  auto data = parent_.read(pf, err, max_bytes);
+  if (data) note_read(f.path);
+  return data;
+}
+
 // ---------------------------------------------------------------------------- factory
 
 std::unique_ptr<AndroidSource> open_android(const fs::path& path, AndroidSourceOptions opts,

@@ -107,6 +107,24 @@ class TarSource final : public AndroidSource {
   std::map<std::string, std::string> data_;
 };
 
+// A view of the members of `parent` under `prefix` ("androidqf/intrusion_logs"), with the
+// prefix stripped (or kept as the last component when parent_relative). Reads go to the
+// parent, which must outlive the view.
+class SubdirSource final : public AndroidSource {
+ public:
+  SubdirSource(AndroidSource& parent, std::string prefix, std::string kind, bool parent_relative = false);
+  std::string kind() const override { return kind_; }
+  std::string display() const override { return display_; }
+  const std::vector<AndroidFile>& files() const override { return files_; }
+  std::optional<std::string> read(const AndroidFile& f, std::string* err,
+                                  std::uint64_t max_bytes = 1ull << 30) override;
+
+ private:
+  AndroidSource& parent_;
+  std::string prefix_, kind_, display_, shown_;
+  std::vector<AndroidFile> files_;
+};
+
 enum class AndroidInputKind { Auto, Folder, Zip, Tar };
 
 // Opens a folder or a zip (by content, not by extension) as an Android source of `opts.kind`.
