@@ -475,6 +475,7 @@ std::optional<fs::path> IosFsSource::temp_folder() const {
 fs::path IosFsSource::disk_path_of(const std::string& logical) const {
   std::string rest = logical;
   if (!logical_prefix_.empty()) {
+    if (logical + "/" == logical_prefix_) return root_;
     if (logical.compare(0, logical_prefix_.size(), logical_prefix_) != 0) return {};
     rest = logical.substr(logical_prefix_.size());
   }
