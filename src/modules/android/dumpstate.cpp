@@ -5,6 +5,7 @@
 
 #include "acquisition/android_source.hpp"
 #include "core/util.hpp"
+#include "modules/android/common.hpp"
 #include "modules/module.hpp"
 
 namespace bridle {
@@ -185,11 +186,7 @@ std::shared_ptr<const Dumpstate> shared_dumpstate(AndroidSource& src, std::strin
 }
 
 AndroidSource* bugreport_part(ModuleContext& ctx) {
-  AndroidSource* src = ctx.android();
-  if (!src) return nullptr;
-  // TODO(common.hpp): use android_part(ctx, "bugreport") once the shared helper lands.
-  if (src->kind() == "bugreport") return src;
-  return src->nested("bugreport");
+  return android_part(ctx, "bugreport");
 }
 
 std::shared_ptr<const Dumpstate> module_dumpstate(ModuleContext& ctx) {

@@ -150,15 +150,6 @@ class DumpsysAppops final : public Module {
     if (!pkg.empty()) out.push_back({ObsKind::AppId, pkg, {}});
   }
 
-  std::string event_time(const Json& r) const override {
-    std::string best;
-    if (auto it = r.find("permissions"); it != r.end() && it->is_array())
-      for (auto& p : *it)
-        if (auto e = p.find("entries"); e != p.end() && e->is_array())
-          for (auto& en : *e) best = std::max(best, jstr(en, "timestamp"));
-    return best;
-  }
-
   void timeline(const Json& r, std::vector<TimelineRow>& out) const override {
     auto it = r.find("permissions");
     if (it == r.end() || !it->is_array()) return;

@@ -3,28 +3,22 @@
 #include <chrono>
 #include <ctime>
 
+#include "modules/android/common.hpp"
 #include "modules/android/dumpstate.hpp"
 #include "modules/module.hpp"
 
 namespace bridle {
 namespace {
 
-// "[name]: [value]" (first match on the line, as MVT's regex).
-Json parse_getprop(std::string_view text) {
+// "[name]: [value]" lines (the shared getprop parser, MVT's regex semantics).
+Json getprop_records(std::string_view text) {
   Json results = Json::array();
-  for_each_line(text, [&](std::string_view line) {
-    auto lb = line.find('[');
-    if (lb == std::string_view::npos) return true;
-    auto sep = line.find("]: [", lb + 2);
-    if (sep == std::string_view::npos) return true;
-    auto vend = line.find(']', sep + 5);
-    if (vend == std::string_view::npos) return true;
+  for (auto& [name, value] : parse_getprop(text)) {
     Json r = Json::object();
-    r["name"] = ds::valid_utf8(line.substr(lb + 1, sep - lb - 1));
-    r["value"] = ds::valid_utf8(line.substr(sep + 4, vend - sep - 4));
+    r["name"] = ds::valid_utf8(name);
+    r["value"] = ds::valid_utf8(value);
     results.push_back(std::move(r));
-    return true;
-  }, 1u << 16);
+  }
   return results;
 }
 
@@ -53,7 +47,7 @@ class DumpsysGetProp final : public Module {
   void run(ModuleContext& ctx) override {
     auto d = module_dumpstate(ctx);
     if (!d) return;
-    Json results = parse_getprop(d->system_properties());
+    Json results = getprop_records(d->system_properties());
     for (auto& r : results) {
       if (jstr(r, "name") == "ro.build.version.security_patch") {
         std::string patch = jstr(r, "value");

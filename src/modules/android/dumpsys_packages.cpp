@@ -190,7 +190,7 @@ class DumpsysPackages final : public Module {
       std::string pkg = jstr(r, "package_name");
       if (root_packages().count(pkg) && alerted.insert(pkg).second)
         ctx.alert(Level::Medium, "Found an installed package related to rooting/jailbreaking: \"" + pkg + "\"",
-                  jstr(r, "timestamp"), r);
+                  "", r);  // MVT leaves event_time empty
       ctx.emit(r);
     }
   }
@@ -199,8 +199,6 @@ class DumpsysPackages final : public Module {
     std::string pkg = jstr(r, "package_name");
     if (!pkg.empty()) out.push_back({ObsKind::AppId, pkg, {}});
   }
-
-  std::string event_time(const Json& r) const override { return jstr(r, "timestamp"); }
 
   void timeline(const Json& r, std::vector<TimelineRow>& out) const override {
     std::string desc = "Install or update of package " + pystr(r, "package_name");

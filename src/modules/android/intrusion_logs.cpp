@@ -6,6 +6,7 @@
 
 #include "acquisition/android_source.hpp"
 #include "core/timeutil.hpp"
+#include "modules/android/common.hpp"
 #include "modules/android/dumpstate.hpp"
 #include "modules/module.hpp"
 
@@ -187,8 +188,7 @@ std::shared_ptr<const IntrusionEvents> shared_intrusion_events(AndroidSource& sr
 std::shared_ptr<const IntrusionEvents> module_intrusion_events(ModuleContext& ctx) {
   AndroidSource* src = ctx.android();
   if (!src) return nullptr;
-  // TODO(common.hpp): use android_part(ctx, "intrusion_logs") once the shared helper lands.
-  if (src->kind() != "intrusion_logs") src = src->nested("intrusion_logs");
+  src = android_part(ctx, "intrusion_logs");
   if (!src) return nullptr;
   auto e = ev_entry(*src);
   auto ev = shared_intrusion_events(*src);
@@ -203,10 +203,9 @@ std::shared_ptr<const IntrusionEvents> module_intrusion_events(ModuleContext& ct
 }
 
 std::string intrusion_time(double unix_seconds, const std::string& timezone) {
-  // TODO(tz): convert to the device timezone (`timezone`, IANA) with the shared helpers of
-  // modules/android/common.hpp once they exist; until then times are UTC.
-  (void)timezone;
-  return unix_to_iso(unix_seconds);
+  // Unknown zones fall back to UTC (as MVT, which warns and uses UTC).
+  auto tz = timezone.empty() ? nullptr : TimeZone::load(timezone);
+  return to_device_local(unix_seconds, tz.get());
 }
 
 }  // namespace bridle

@@ -33,7 +33,8 @@ std::shared_ptr<const IntrusionEvents> shared_intrusion_events(AndroidSource& sr
 // For modules: the intrusion-log part of the acquisition (or nullptr), events reported once.
 std::shared_ptr<const IntrusionEvents> module_intrusion_events(ModuleContext& ctx);
 
-// Event time -> device-local "YYYY-MM-DD HH:MM:SS.ffffff" (UTC until timezone helpers land).
+// Event time -> device-local "YYYY-MM-DD HH:MM:SS.ffffff" in the IANA zone `timezone` ("" or
+// unknown: UTC).
 std::string intrusion_time(double unix_seconds, const std::string& timezone);
 
 }  // namespace bridle

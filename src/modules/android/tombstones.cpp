@@ -325,7 +325,7 @@ class Tombstones final : public Module {
         ctx.alert(Level::Medium,
                   "Potentially suspicious crash in process '" + pystr(*rec, "process_name") + "' running as UID '" +
                       std::to_string(uid) + "' in tombstone '" + name + "' at " + jstr(*rec, "timestamp"),
-                  jstr(*rec, "timestamp"), *rec);
+                  "", *rec);  // MVT 2026.7.29 leaves event_time empty
       ctx.emit(std::move(*rec));
       ++n;
     }
@@ -340,8 +340,6 @@ class Tombstones final : public Module {
       if (!c.empty()) out.push_back({ObsKind::Process, c, {}});
     }
   }
-
-  std::string event_time(const Json& r) const override { return jstr(r, "timestamp"); }
 
   void timeline(const Json& r, std::vector<TimelineRow>& out) const override {
     const Json& si = r.contains("signal_info") && r["signal_info"].is_object() ? r["signal_info"] : Json::object();
