@@ -176,7 +176,8 @@ bool do_fetch(const std::string& url, Sink& sink, bool allow_file, std::string* 
   if (error) {
     if (sink.cancel && sink.cancel->load()) *error = "interrupted";
     else if (sink.too_big || rc == CURLE_FILESIZE_EXCEEDED)
-      *error = "larger than " + std::to_string(sink.max >> 20) + " MiB; refused";
+      *error = "larger than " + (sink.max >= (1u << 20) ? std::to_string(sink.max >> 20) + " MiB"
+                                                        : std::to_string(sink.max) + " bytes") + "; refused";
     else if (sink.write_failed) *error = "cannot write the temporary file";
     else *error = errbuf[0] ? std::string(errbuf) : std::string(curl_easy_strerror(rc));
   }

@@ -297,6 +297,20 @@ TEST(DownloadIocs, TruncatedTransferLeavesNoPartialFile) {
   EXPECT_TRUE(d2.leftovers().empty());
 }
 
+TEST(DownloadIocs, OversizedFeedIsRefused) {
+  Mirror m;
+  Data d;
+  const Feed f = m.present().front();
+  // Declares more than 64 MiB: refused before any byte is stored.
+  m.server().set_raw("/" + f.rel, "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string((64u << 20) + 1) +
+                                      "\r\nConnection: close\r\n\r\n{");
+  auto r = run_bridle(m.args(), d.env());
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.err.find("64 MiB"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(d.ind / f.file));
+  EXPECT_TRUE(d.leftovers().empty());
+}
+
 TEST(DownloadIocs, InterruptRemovesTheTemporaryFile) {
   Mirror m;
   Data d;

@@ -6,6 +6,7 @@
 
 #include "core/util.hpp"
 #include "indicators/feeds.hpp"
+#include "support/http_server.hpp"
 #include "support/support.hpp"
 
 using namespace bridle;
@@ -370,4 +371,37 @@ TEST(FeedBundle, ExportWithoutFeedsFails) {
   EXPECT_FALSE(fd::export_bundle(home.dir / "x.tar.gz", &err));
   EXPECT_NE(err.find("download-iocs"), std::string::npos) << err;
   EXPECT_FALSE(std::filesystem::exists(home.dir / "x.tar.gz"));
+}
+
+TEST(FeedFetch, LimitsProtocolsAndRedirects) {
+  setenv("no_proxy", "127.0.0.1", 1);
+  Scratch root;
+  write_file(root / "ok.txt", "hello");
+  HttpServer server(root.path());
+  std::string err;
+  auto ok = fd::fetch_to_string(server.base_url() + "/ok.txt", 100, false, nullptr, &err);
+  ASSERT_TRUE(ok) << err;
+  EXPECT_EQ(*ok, "hello");
+  // No Content-Length: the write callback stops at the limit.
+  server.set_raw("/big", "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + std::string(5000, 'x'));
+  EXPECT_FALSE(fd::fetch_to_string(server.base_url() + "/big", 1000, false, nullptr, &err));
+  EXPECT_NE(err.find("larger than 1000 bytes"), std::string::npos) << err;
+  EXPECT_TRUE(fd::fetch_to_string(server.base_url() + "/big", 10000, false, nullptr, &err)) << err;
+  // file:// only where allowed (the index), never through a redirect.
+  write_file(root / "local.txt", "local");
+  const std::string file_url = "file://" + (root / "local.txt").string();
+  EXPECT_FALSE(fd::fetch_to_string(file_url, 100, false, nullptr, &err));
+  EXPECT_TRUE(fd::fetch_to_string(file_url, 100, true, nullptr, &err)) << err;
+  server.set_raw("/redirect", "HTTP/1.1 302 Found\r\nLocation: " + file_url +
+                                  "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+  EXPECT_FALSE(fd::fetch_to_string(server.base_url() + "/redirect", 100, true, nullptr, &err));
+  server.set_raw("/loop", "HTTP/1.1 302 Found\r\nLocation: /loop\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+  EXPECT_FALSE(fd::fetch_to_string(server.base_url() + "/loop", 100, false, nullptr, &err));
+  EXPECT_LE(server.requests().size(), 3u + 2u + 6u + 2u);
+  // Other schemes are refused outright.
+  EXPECT_FALSE(fd::fetch_to_string("ftp://127.0.0.1/x", 100, true, nullptr, &err));
+  // A cancelled fetch stops.
+  std::atomic<bool> cancel{true};
+  EXPECT_FALSE(fd::fetch_to_string(server.base_url() + "/ok.txt", 100, false, &cancel, &err));
+  EXPECT_EQ(err, "interrupted");
 }
