@@ -1,0 +1,122 @@
+// ThreatNotifications: Apple threat notifications in Mail (Envelope Index) and in sms.db rows the
+// SMS module cannot see (attributedBody only, Apple notification address).
+#include <gtest/gtest.h>
+
+#include "acquisition/ios_backup.hpp"
+#include "engine/engine.hpp"
+#include "indicators/indicators.hpp"
+#include "support/backup_builder.hpp"
+#include "support/support.hpp"
+
+using namespace bridle;
+using namespace bridle::test;
+
+namespace {
+
+struct Run {
+  ScanResult result;
+  Json records = Json::array();
+};
+
+// Runs one module over a finished backup, with an optional STIX2 bundle.
+Run scan(const std::filesystem::path& backup, const Scratch& out, const std::string& module,
+         const std::string& slug, const char* stix = nullptr) {
+  std::string err;
+  auto src = IosBackupSource::open(backup, &err);
+  EXPECT_TRUE(src) << err;
+  IndicatorSet set;
+  if (stix) {
+    EXPECT_TRUE(set.load_bundle(stix, "test.stix2"));
+  }
+  IndicatorIndex index(set);
+  auto mods = ModuleRegistry::instance().create(kIosBackup);
+  EXPECT_TRUE(select_modules(mods, {module}, &err)) << err;
+  ScanOptions opts;
+  opts.output_dir = out.path();
+  opts.threads = 1;
+  opts.module_options.have_indicators = stix != nullptr;
+  Run r;
+  r.result = Engine(stix ? &set : nullptr, stix ? &index : nullptr).run(std::move(mods), src.get(), nullptr, opts);
+  auto file = out / (slug + ".json");
+  if (std::filesystem::exists(file)) r.records = Json::parse(slurp(file));
+  return r;
+}
+
+[[maybe_unused]] bool has_row(const ScanResult& r, const std::string& ts, const std::string& event, const std::string& desc) {
+  for (auto& t : r.timeline)
+    if (t.timestamp == ts && t.event == event && t.description == desc) return true;
+  return false;
+}
+
+[[maybe_unused]] std::string stix_with(const std::string& pattern) {
+  return R"({"type":"bundle","id":"bundle--1","objects":[
+ {"type":"malware","id":"malware--1","name":"Spy"},
+ {"type":"indicator","id":"indicator--1","pattern":")" + pattern + R"(","pattern_type":"stix"},
+ {"type":"relationship","id":"relationship--1","source_ref":"indicator--1","target_ref":"malware--1"}]})";
+}
+
+}  // namespace
+
+namespace {
+
+TEST(ThreatNotifications, MailAndMessages) {
+  Scratch d;
+  BackupBuilder b(d / "backup");
+  b.add_sqlite("HomeDomain", "Library/Mail/Envelope Index",
+               "CREATE TABLE addresses (ROWID INTEGER PRIMARY KEY, address TEXT, comment TEXT);"
+               "CREATE TABLE subjects (ROWID INTEGER PRIMARY KEY, subject TEXT);"
+               "CREATE TABLE messages (ROWID INTEGER PRIMARY KEY, sender INTEGER, subject INTEGER,"
+               " date_received INTEGER);"
+               "INSERT INTO addresses VALUES (1, 'threat-notifications@apple.com', 'Apple');"
+               "INSERT INTO addresses VALUES (2, 'friend@example.org', '');"
+               "INSERT INTO subjects VALUES (1, 'ALERT: State-sponsored attackers may be targeting your iPhone');"
+               "INSERT INTO subjects VALUES (2, 'Lunch?');"
+               "INSERT INTO messages VALUES (10, 1, 1, 1636000000);"
+               "INSERT INTO messages VALUES (11, 2, 2, 1636000100);");
+  b.add_sqlite("HomeDomain", "Library/SMS/sms.db",
+               "CREATE TABLE handle (ROWID INTEGER PRIMARY KEY, id TEXT);"
+               "CREATE TABLE message (ROWID INTEGER PRIMARY KEY, guid TEXT, text TEXT, handle_id INTEGER,"
+               " date INTEGER, service TEXT, attributedBody BLOB);"
+               "INSERT INTO handle VALUES (1, '+14155550100');"
+               "INSERT INTO handle VALUES (2, 'threat-notifications@apple.com');"
+               "INSERT INTO message VALUES (1, 'g1', 'ALERT: State-sponsored attackers may be targeting your iPhone', 1,"
+               " 650000000000000000, 'SMS', NULL);"
+               "INSERT INTO message VALUES (2, 'g2', NULL, 1, 650000000000000000, 'iMessage', CAST('streamtyped NSString"
+               " ALERT: Apple detected a targeted mercenary spyware attack against your iPhone' AS BLOB));"
+               "INSERT INTO message VALUES (3, 'g3', 'Important', 2, 650000000000000000, 'iMessage', NULL);"
+               "INSERT INTO message VALUES (4, 'g4', 'hello', 1, 650000000000000000, 'iMessage', CAST('hello' AS BLOB));");
+  b.finish();
+  Scratch out;
+  auto r = scan(b.root(), out, "ThreatNotifications", "threat_notifications");
+  ASSERT_EQ(r.records.size(), 3u);
+  EXPECT_EQ(r.records[0]["channel"], "e-mail");
+  EXPECT_EQ(r.records[0]["isodate"], "2021-11-04 04:26:40.000000");
+  EXPECT_EQ(r.records[0]["sender"], "threat-notifications@apple.com (Apple)");
+  EXPECT_EQ(r.records[0]["title"], "ALERT: State-sponsored attackers may be targeting your iPhone");
+  EXPECT_EQ(r.records[1]["channel"], "iMessage");
+  EXPECT_EQ(r.records[1]["guid"], "g2");
+  EXPECT_EQ(r.records[1]["isodate"], "2021-08-07 03:33:20.000000");
+  EXPECT_EQ(r.records[1]["reason"],
+            "attributedBody contains \"detected a targeted mercenary spyware attack against your iphone\"");
+  EXPECT_EQ(r.records[2]["guid"], "g3");
+  ASSERT_EQ(r.result.alerts.size(), 3u);
+  for (auto& a : r.result.alerts) EXPECT_EQ(a.level, Level::High);
+  EXPECT_EQ(r.result.alerts[0].message,
+            "Detected a threat notification from Apple received by e-mail on 2021-11-04 04:26:40.000000 (sent by "
+            "Apple's threat notification address)");
+  EXPECT_EQ(r.result.alerts[0].event_time, "2021-11-04 04:26:40.000000");
+  EXPECT_FALSE(r.result.partial());
+}
+
+TEST(ThreatNotifications, NothingWithoutDatabases) {
+  Scratch d;
+  BackupBuilder b(d / "backup");
+  b.finish();
+  Scratch out;
+  auto r = scan(b.root(), out, "ThreatNotifications", "threat_notifications");
+  EXPECT_TRUE(r.records.empty());
+  EXPECT_TRUE(r.result.alerts.empty());
+  EXPECT_FALSE(r.result.partial());
+}
+
+}  // namespace
