@@ -80,10 +80,7 @@ std::string IosBackupSource::file_id(const std::string& domain, const std::strin
   return sha1_hex(domain + "-" + relative_path);
 }
 
-IosBackupSource::~IosBackupSource() {
-  manifest_.reset();
-  temp_.reset();
-}
+IosBackupSource::~IosBackupSource() { manifest_.reset(); }
 
 std::unique_ptr<IosBackupSource> IosBackupSource::open(const fs::path& root, std::string* err,
                                                        std::unique_ptr<BackupDecryptor> decryptor) {
@@ -91,18 +88,18 @@ std::unique_ptr<IosBackupSource> IosBackupSource::open(const fs::path& root, std
   s->root_ = fs::absolute(root);
   s->decryptor_ = std::move(decryptor);
   s->manifest_path_ = s->root_ / "Manifest.db";
+  SqliteError se;
   if (s->decryptor_) {
-    s->temp_ = std::make_unique<TempDir>("bridle-backup");
-    fs::path plain = s->temp_->path() / "Manifest.db";
     std::string e;
-    if (!s->decryptor_->decrypt_manifest(s->manifest_path_, plain, &e)) {
+    auto plain = s->decryptor_->decrypt_manifest(s->manifest_path_, &e);
+    if (!plain) {
       if (err) *err = "cannot decrypt Manifest.db: " + e;
       return nullptr;
     }
-    s->manifest_path_ = plain;
+    s->manifest_ = SqliteDb::open_memory(std::move(*plain), "Manifest.db (decrypted)", &se);
+  } else {
+    s->manifest_ = SqliteDb::open(s->manifest_path_, &se);
   }
-  SqliteError se;
-  s->manifest_ = SqliteDb::open(s->manifest_path_, &se);
   s->note_read(s->root_ / "Manifest.db");
   if (!s->manifest_) {
     if (err) *err = "cannot read Manifest.db: " + se.message;
@@ -176,9 +173,8 @@ std::vector<IosFile> IosBackupSource::find(const ArtifactSpec& spec) {
   return out;
 }
 
-std::optional<fs::path> IosBackupSource::plaintext(const IosFile& f, std::string* err) {
-  note_read(f.disk_path);
-  if (!decryptor_) return f.disk_path;
+std::optional<std::string> IosBackupSource::decrypted(const IosFile& f, std::string* err,
+                                                      std::uint64_t max_bytes) {
   std::string blob;
   {
     std::lock_guard<std::mutex> lk(mu_);
@@ -188,50 +184,52 @@ std::optional<fs::path> IosBackupSource::plaintext(const IosFile& f, std::string
     });
   }
   if (blob.empty()) {
-    if (err) *err = "no Manifest record with the file's encryption key";
+    if (err) *err = "encrypted file without a Manifest record holding its key";
     return std::nullopt;
   }
-  fs::path out;
-  {
-    std::lock_guard<std::mutex> lk(mu_);
-    out = temp_->path() / ("f" + std::to_string(temp_counter_++));
-  }
-  if (!decryptor_->decrypt_file(f.disk_path, blob, out, err)) return std::nullopt;
-  return out;
+  std::string note;
+  auto plain = decryptor_->decrypt_file(f.disk_path, blob, max_bytes, err, &note);
+  return plain;
 }
 
 std::unique_ptr<SqliteDb> IosBackupSource::open_sqlite(const IosFile& f, SqliteError* err) {
+  note_read(f.disk_path);
+  if (!decryptor_) return SqliteDb::open(f.disk_path, err);
   std::string e;
-  auto p = plaintext(f, &e);
-  if (!p) {
+  auto plain = decrypted(f, &e, 4ull << 30);
+  if (!plain) {
     if (err) err->message = e;
     return nullptr;
   }
-  auto db = SqliteDb::open(*p, err);
-  if (decryptor_ && *p != f.disk_path) {
-    // The open handle keeps the data; the plaintext file goes now.
-    std::error_code ec;
-    fs::remove(*p, ec);
-  }
-  return db;
+  return SqliteDb::open_memory(std::move(*plain), f.display, err);
 }
 
 std::optional<std::string> IosBackupSource::read(const IosFile& f, std::string* err,
                                                  std::uint64_t max_bytes) {
-  auto p = plaintext(f, err);
-  if (!p) return std::nullopt;
-  auto data = read_file(*p, max_bytes, err);
-  if (decryptor_ && *p != f.disk_path) {
-    std::error_code ec;
-    fs::remove(*p, ec);
-  }
-  return data;
+  note_read(f.disk_path);
+  if (decryptor_) return decrypted(f, err, max_bytes);
+  return read_file(f.disk_path, max_bytes, err);
 }
 
 bool IosBackupSource::for_each_manifest_row(
     const std::function<void(const std::string&, const std::string&, const std::string&,
                              std::int64_t, std::string_view)>& fn,
     std::string* err) {
+  if (decryptor_) {
+    // The decrypted Manifest lives in memory only: share its connection.
+    SqliteError se;
+    std::lock_guard<std::mutex> lk(mu_);
+    bool ok = manifest_->query(
+        "SELECT fileID, domain, relativePath, flags, file FROM Files",
+        [&](const SqliteRow& r) {
+          std::string blob = r.blob(4);
+          fn(r.text(0), r.text(1), r.text(2), r.integer(3), blob);
+          return true;
+        },
+        &se);
+    if (!ok && err) *err = se.message;
+    return ok;
+  }
   // A connection of its own, so other modules' look-ups are not blocked meanwhile.
   SqliteError se;
   auto db = SqliteDb::open(manifest_path_, &se);

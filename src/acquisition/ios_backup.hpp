@@ -10,17 +10,17 @@
 
 namespace bridle {
 
-class TempDir;
-
-// Decrypts an encrypted backup's files on demand (implemented with the backup keys).
+// Decrypts an encrypted backup's files on demand, in memory (see ios_backup_keys.hpp).
 class BackupDecryptor {
  public:
   virtual ~BackupDecryptor() = default;
-  // Decrypts Manifest.db into `out`; false + err on failure.
-  virtual bool decrypt_manifest(const fs::path& encrypted, const fs::path& out, std::string* err) = 0;
-  // Decrypts one file given its MBFile record blob (NSKeyedArchiver) into `out`.
-  virtual bool decrypt_file(const fs::path& encrypted, std::string_view mbfile_blob,
-                            const fs::path& out, std::string* err) = 0;
+  // Plaintext of Manifest.db; nullopt + err on failure.
+  virtual std::optional<std::string> decrypt_manifest(const fs::path& encrypted, std::string* err) = 0;
+  // Plaintext of one file given its MBFile record blob (NSKeyedArchiver). `note` receives a
+  // non-fatal remark (e.g. the recorded size does not match the plaintext).
+  virtual std::optional<std::string> decrypt_file(const fs::path& encrypted, std::string_view mbfile_blob,
+                                                  std::uint64_t max_bytes, std::string* err,
+                                                  std::string* note) = 0;
 };
 
 struct BackupLocateResult {
@@ -61,16 +61,14 @@ class IosBackupSource final : public IosSource {
   // Where a fileID's bytes are on disk (validated: 40 hex chars, inside the backup, regular
   // file, not a symlink); nullopt when absent or invalid.
   std::optional<fs::path> data_path(const std::string& file_id) const;
-  // Plaintext path for reading (decrypting into the temp folder when needed).
-  std::optional<fs::path> plaintext(const IosFile& f, std::string* err);
+  // Plaintext bytes of a file of an encrypted backup.
+  std::optional<std::string> decrypted(const IosFile& f, std::string* err, std::uint64_t max_bytes);
 
   fs::path root_;
   fs::path manifest_path_;  // plaintext Manifest.db (maybe a temp copy)
   std::unique_ptr<SqliteDb> manifest_;
   std::unique_ptr<BackupDecryptor> decryptor_;
-  std::unique_ptr<TempDir> temp_;
   std::mutex mu_;
-  std::size_t temp_counter_ = 0;
 };
 
 }  // namespace bridle

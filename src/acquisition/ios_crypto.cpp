@@ -1,12 +1,13 @@
 #include "acquisition/ios_crypto.hpp"
 
+#include "formats/plist.hpp"
+
 #include <fcntl.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 #include <openssl/params.h>
-#include <plist/plist.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -81,13 +82,6 @@ struct Fd {
   }
   Fd(const Fd&) = delete;
   Fd& operator=(const Fd&) = delete;
-};
-
-struct PlistHolder {
-  plist_t p = nullptr;
-  ~PlistHolder() {
-    if (p) plist_free(p);
-  }
 };
 
 // Wipes a std::string on scope exit.
@@ -331,43 +325,6 @@ std::optional<std::pair<unsigned, unsigned>> parse_version(std::string_view v) {
     if (r2.ec != std::errc()) minor = 0;
   }
   return std::make_pair(major, minor);
-}
-
-// libplist helpers ------------------------------------------------------------------------
-
-std::optional<std::uint64_t> uint_of(plist_t n) {
-  if (!n || plist_get_node_type(n) != PLIST_UINT) return std::nullopt;
-  std::uint64_t v = 0;
-  plist_get_uint_val(n, &v);
-  return v;
-}
-
-std::optional<std::string> data_of(plist_t n) {
-  if (!n || plist_get_node_type(n) != PLIST_DATA) return std::nullopt;
-  uint64_t len = 0;
-  const char* p = plist_get_data_ptr(n, &len);
-  if (!p && len) return std::nullopt;
-  return std::string(p ? p : "", static_cast<std::size_t>(len));
-}
-
-// Follows UID references into $objects (bounded).
-plist_t resolve_uid(plist_t objects, plist_t n) {
-  for (int hops = 0; n && hops < 8; ++hops) {
-    std::optional<std::uint64_t> idx;
-    if (plist_get_node_type(n) == PLIST_UID) {
-      uint64_t v = 0;
-      plist_get_uid_val(n, &v);
-      idx = v;
-    } else if (plist_get_node_type(n) == PLIST_DICT && plist_dict_get_size(n) == 1) {
-      idx = uint_of(plist_dict_get_item(n, "CF$UID"));  // XML-style reference
-      if (!idx) return n;
-    } else {
-      return n;
-    }
-    if (*idx >= plist_array_get_size(objects)) return nullptr;
-    n = plist_array_get_item(objects, static_cast<uint32_t>(*idx));
-  }
-  return (n && plist_get_node_type(n) == PLIST_UID) ? nullptr : n;
 }
 
 bool is_hex40(std::string_view s) {
@@ -763,35 +720,29 @@ std::optional<ManifestPlist> read_manifest_plist(const fs::path& backup_dir, std
     set_err(err, p.string() + " is empty");
     return std::nullopt;
   }
-  PlistHolder root;
-  plist_from_memory(bytes->data(), static_cast<uint32_t>(bytes->size()), &root.p);
-  if (!root.p || plist_get_node_type(root.p) != PLIST_DICT) {
-    set_err(err, p.string() + " is not a property list dictionary");
+  // Evidence plists go through the guarded converter (libplist alone can be crashed by
+  // deeply nested input).
+  std::string perr;
+  auto j = plist_to_json(*bytes, {}, &perr);
+  if (!j || !j->is_object()) {
+    set_err(err, p.string() + " is not a property list dictionary" + (perr.empty() ? "" : ": " + perr));
     return std::nullopt;
   }
   ManifestPlist mp;
-  if (plist_t n = plist_dict_get_item(root.p, "IsEncrypted")) {
-    if (plist_get_node_type(n) == PLIST_BOOLEAN) {
-      uint8_t b = 0;
-      plist_get_bool_val(n, &b);
-      mp.is_encrypted = b != 0;
-    } else if (auto v = uint_of(n)) {
-      mp.is_encrypted = *v != 0;
-    }
+  if (auto it = j->find("IsEncrypted"); it != j->end()) {
+    if (it->is_boolean()) mp.is_encrypted = it->get<bool>();
+    else if (it->is_number_integer()) mp.is_encrypted = it->get<std::int64_t>() != 0;
   }
-  if (auto d = data_of(plist_dict_get_item(root.p, "BackupKeyBag"))) mp.keybag = std::move(*d);
-  if (auto d = data_of(plist_dict_get_item(root.p, "ManifestKey"))) mp.manifest_key = std::move(*d);
-  plist_t lock = plist_dict_get_item(root.p, "Lockdown");
-  if (lock && plist_get_node_type(lock) == PLIST_DICT) {
-    plist_t pv = plist_dict_get_item(lock, "ProductVersion");
-    if (pv && plist_get_node_type(pv) == PLIST_STRING) {
-      char* s = nullptr;
-      plist_get_string_val(pv, &s);
-      if (s) {
-        mp.product_version = s;
-        free(s);
-      }
-    }
+  auto data_field = [&](const char* key) -> std::string {
+    auto it = j->find(key);
+    if (it == j->end() || !it->is_string()) return {};
+    return base64_decode(it->get<std::string>()).value_or("");
+  };
+  mp.keybag = data_field("BackupKeyBag");
+  mp.manifest_key = data_field("ManifestKey");
+  if (auto lock = j->find("Lockdown"); lock != j->end() && lock->is_object()) {
+    if (auto pv = lock->find("ProductVersion"); pv != lock->end() && pv->is_string())
+      mp.product_version = pv->get<std::string>();
   }
   if (mp.is_encrypted && mp.keybag.empty()) {
     set_err(err, p.string() + ": encrypted backup without BackupKeyBag");
@@ -849,48 +800,33 @@ std::optional<MBFileInfo> decode_mbfile(std::string_view blob, std::string* err)
     set_err(err, "MBFile record is too large");
     return std::nullopt;
   }
-  PlistHolder root;
-  plist_from_bin(blob.data(), static_cast<uint32_t>(blob.size()), &root.p);
-  if (!root.p || plist_get_node_type(root.p) != PLIST_DICT) {
-    set_err(err, "MBFile record is not a readable keyed archive");
-    return std::nullopt;
-  }
-  plist_t objects = plist_dict_get_item(root.p, "$objects");
-  plist_t top = plist_dict_get_item(root.p, "$top");
-  if (!objects || plist_get_node_type(objects) != PLIST_ARRAY || !top ||
-      plist_get_node_type(top) != PLIST_DICT) {
-    set_err(err, "MBFile record is not an NSKeyedArchiver archive");
-    return std::nullopt;
-  }
-  plist_t rootref = plist_dict_get_item(top, "root");
-  plist_t obj = rootref ? resolve_uid(objects, rootref) : nullptr;
-  if (!obj || plist_get_node_type(obj) != PLIST_DICT) {
-    set_err(err, "MBFile archive has no root object");
+  std::string perr;
+  auto obj = nska_to_json(blob, {}, &perr);
+  if (!obj || !obj->is_object()) {
+    set_err(err, "MBFile record is not a readable keyed archive" + (perr.empty() ? "" : ": " + perr));
     return std::nullopt;
   }
   MBFileInfo info;
-  if (plist_t ek = plist_dict_get_item(obj, "EncryptionKey")) {
-    plist_t o = resolve_uid(objects, ek);
-    if (o && plist_get_node_type(o) == PLIST_DICT)
-      o = resolve_uid(objects, plist_dict_get_item(o, "NS.data"));
-    auto d = data_of(o);
+  if (auto ek = obj->find("EncryptionKey"); ek != obj->end()) {
+    // Present but not data (a reference cycle, $null, a number...): refuse rather than
+    // treating the file as stored in clear.
+    std::optional<std::string> d;
+    if (ek->is_string()) d = base64_decode(ek->get<std::string>());
     if (!d) {
       set_err(err, "MBFile EncryptionKey is not data");
       return std::nullopt;
     }
     info.encryption_key = std::move(*d);
   }
-  if (plist_t pc = plist_dict_get_item(obj, "ProtectionClass")) {
-    auto v = uint_of(resolve_uid(objects, pc));
-    if (!v || *v > UINT32_MAX) {
+  if (auto pc = obj->find("ProtectionClass"); pc != obj->end() && !pc->is_null()) {
+    if (!pc->is_number_integer() || pc->get<std::int64_t>() < 0 || pc->get<std::int64_t>() > UINT32_MAX) {
       set_err(err, "MBFile ProtectionClass is not a valid integer");
       return std::nullopt;
     }
-    info.protection_class = static_cast<std::uint32_t>(*v);
+    info.protection_class = static_cast<std::uint32_t>(pc->get<std::int64_t>());
   }
-  if (plist_t sz = plist_dict_get_item(obj, "Size")) {
-    if (auto v = uint_of(resolve_uid(objects, sz))) info.size = *v;
-  }
+  if (auto sz = obj->find("Size"); sz != obj->end() && sz->is_number_integer() && sz->get<std::int64_t>() >= 0)
+    info.size = static_cast<std::uint64_t>(sz->get<std::int64_t>());
   return info;
 }
 

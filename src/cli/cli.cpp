@@ -129,7 +129,12 @@ int run_check(const std::string& command, const std::string& acquisition_kind, u
     std::error_code fec;
     if (fs::is_regular_file(target, fec)) info.files_read.push_back(fs::absolute(target));
     else
-      for (auto& rel : android->files_read()) info.files_read.push_back(fs::absolute(target / rel));
+      // Member paths start with the folder's own name (MVT's convention): join them onto its parent.
+      for (auto& rel : android->files_read()) {
+        auto p = fs::absolute(target).lexically_normal();
+        if (!p.has_filename()) p = p.parent_path();
+        info.files_read.push_back(p.parent_path() / rel);
+      }
   }
   if (out) {
     std::string werr;

@@ -2,6 +2,7 @@
 
 #include "bridle/version.hpp"
 #include "cli/cli.hpp"
+#include "cli/secrets.hpp"
 
 int main(int argc, char** argv) {
   using namespace bridle::cli;
@@ -24,7 +25,11 @@ int main(int argc, char** argv) {
   });
   for (auto& setup : command_setups()) setup(app);
   try {
-    app.parse(argc, argv);
+    // CLI11 copies the arguments first; then the process title loses any password.
+    std::vector<std::string> args;
+    for (int i = argc - 1; i > 0; --i) args.emplace_back(argv[i]);
+    scrub_secret_args(argc, argv);
+    app.parse(args);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {

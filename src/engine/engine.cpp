@@ -175,23 +175,30 @@ void Engine::match_record(const Module& module, const Json& record, std::vector<
   std::vector<Observation> obs;
   module.observe(record, obs);
   if (obs.empty()) return;
-  std::set<std::pair<const Indicator*, std::string>> seen;
+  // One alert per observed value: the most specific matching indicator (the longest value,
+  // e.g. "badbadbad.example.org" over "example.org"; ties go to the first loaded), as MVT
+  // reports one indicator per finding.
+  std::set<std::pair<ObsKind, std::string>> seen;
   for (const auto& o : obs) {
-    for (auto& m : index_->match(o)) {
-      if (!seen.insert({m.indicator, o.value}).second) continue;
-      Alert a;
-      a.level = o.level.value_or(module.info().ioc_level);
-      a.module = module.info().slug;
-      a.module_name = module.info().name;
-      a.message = m.message;
-      a.event_time = module.event_time(record);
-      a.event = record;
-      a.matched = MatchedIndicator{m.indicator->raw_value.empty() ? m.indicator->value : m.indicator->raw_value,
-                                   std::string(ioc_mvt_bucket(m.indicator->type)),
-                                   m.collection ? m.collection->name : "",
-                                   m.collection ? m.collection->stix2_file_name : ""};
-      out.push_back(std::move(a));
-    }
+    if (!seen.insert({o.kind, o.value}).second) continue;
+    auto matches = index_->match(o);
+    if (matches.empty()) continue;
+    const IocMatch* best = &matches.front();
+    for (const auto& m : matches)
+      if (m.indicator->value.size() > best->indicator->value.size()) best = &m;
+    const IocMatch& m = *best;
+    Alert a;
+    a.level = o.level.value_or(module.info().ioc_level);
+    a.module = module.info().slug;
+    a.module_name = module.info().name;
+    a.message = m.message;
+    a.event_time = module.event_time(record);
+    a.event = record;
+    a.matched = MatchedIndicator{m.indicator->raw_value.empty() ? m.indicator->value : m.indicator->raw_value,
+                                 std::string(ioc_mvt_bucket(m.indicator->type)),
+                                 m.collection ? m.collection->name : "",
+                                 m.collection ? m.collection->stix2_file_name : ""};
+    out.push_back(std::move(a));
   }
 }
 

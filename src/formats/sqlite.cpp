@@ -1,5 +1,7 @@
 #include "formats/sqlite.hpp"
 
+#include <openssl/crypto.h>
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -288,6 +290,61 @@ std::unique_ptr<SqliteDb> SqliteDb::open(const fs::path& path, const SqliteOptio
     return nullptr;
   } catch (...) {
     set_err(err, "cannot open " + path.string(), false);
+    return nullptr;
+  }
+}
+
+std::unique_ptr<SqliteDb> SqliteDb::open_memory(std::string image, const std::string& label,
+                                                SqliteError* err) {
+  try {
+    set_err(err, "", false);
+    std::unique_ptr<SqliteDb> self(new SqliteDb());
+    int rc = sqlite3_open_v2(":memory:", &self->db_,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+    if (rc != SQLITE_OK) {
+      set_err(err, "cannot open " + label + ": " + sqlite3_errstr(rc), false);
+      return nullptr;
+    }
+    sqlite3* db = self->db_;
+    auto size = static_cast<sqlite3_int64>(image.size());
+    auto* buf = static_cast<unsigned char*>(sqlite3_malloc64(image.empty() ? 1 : image.size()));
+    if (!buf) {
+      set_err(err, "out of memory opening " + label, false);
+      return nullptr;
+    }
+    std::memcpy(buf, image.data(), image.size());
+    OPENSSL_cleanse(image.data(), image.size());
+    // A database last written in WAL mode (file format bytes 18/19 == 2) cannot be opened
+    // from memory; in this private image, mark it as a rollback-journal database.
+    if (size >= 100 && buf[18] == 2 && buf[19] == 2) buf[18] = buf[19] = 1;
+    rc = sqlite3_deserialize(db, "main", buf, size, size,
+                             SQLITE_DESERIALIZE_FREEONCLOSE | SQLITE_DESERIALIZE_READONLY);
+    if (rc != SQLITE_OK) {
+      set_err(err, "cannot load " + label + ": " + sqlite3_errmsg(db), is_corrupt_code(rc));
+      return nullptr;
+    }
+    sqlite3_extended_result_codes(db, 1);
+    sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
+    sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, nullptr);
+    sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, nullptr);
+    sqlite3_limit(db, SQLITE_LIMIT_ATTACHED, 0);
+    sqlite3_limit(db, SQLITE_LIMIT_EXPR_DEPTH, 1000);
+    sqlite3_limit(db, SQLITE_LIMIT_COMPOUND_SELECT, 500);
+    sqlite3_limit(db, SQLITE_LIMIT_TRIGGER_DEPTH, 100);
+    sqlite3_progress_handler(db, 10'000, &SqliteDb::progress_cb, self.get());
+    SqliteError verr;
+    std::int64_t count = -1;
+    bool ok = self->query("SELECT count(*) FROM sqlite_master", {}, [&](const SqliteRow& row) {
+      count = row.integer(0);
+      return true;
+    }, &verr);
+    if (!ok || count < 0) {
+      set_err(err, label + ": " + (verr.message.empty() ? "not a database" : verr.message), verr.corrupt);
+      return nullptr;
+    }
+    return self;
+  } catch (const std::exception& e) {
+    set_err(err, "cannot open " + label + ": " + e.what(), false);
     return nullptr;
   }
 }

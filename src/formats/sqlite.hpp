@@ -69,6 +69,10 @@ class SqliteDb {
   // Opens `path` read-only (see file comment). nullopt + error when it is not a readable
   // SQLite database.
   static std::unique_ptr<SqliteDb> open(const std::filesystem::path& path, SqliteError* err);
+  // Opens a database image held in memory (e.g. a decrypted backup file), read-only, with
+  // sqlite3_deserialize: the plaintext never touches the disk. `label` names it in errors.
+  static std::unique_ptr<SqliteDb> open_memory(std::string image, const std::string& label,
+                                               SqliteError* err);
   ~SqliteDb();
 
   // Runs `sql` with optional text parameters; calls fn for every row (return false to stop).

@@ -337,7 +337,6 @@ bool IndicatorSet::load_bundle(std::string_view json_text, const std::string& pa
     }
     const json& objects = doc["objects"];
     const std::string file_name = std::filesystem::path(path).filename().string();
-    const std::string file_stem = std::filesystem::path(path).stem().string();
 
     // Work on local copies: the set only changes when the whole file went through.
     std::vector<Collection> colls;
@@ -431,8 +430,7 @@ bool IndicatorSet::load_bundle(std::string_view json_text, const std::string& pa
         if (!default_coll) {
           Collection c;
           c.id = "0";
-          // Named after the file so that alerts say where the indicator came from.
-          c.name = file_stem;
+          c.name = "Default collection";  // MVT's name; stix2_file_name says which file
           c.description = "Default collection";
           c.stix2_file_name = file_name;
           c.stix2_file_path = path;

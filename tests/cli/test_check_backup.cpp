@@ -49,7 +49,12 @@ TEST(CheckBackup, CleanBackupExitsZero) {
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("no known spyware found"), std::string::npos) << r.out;
   EXPECT_TRUE(std::filesystem::exists(f.dir / "out" / "sms.json"));
-  EXPECT_FALSE(std::filesystem::exists(f.dir / "out" / "alerts.json"));
+  // Lower-level findings (e.g. an old iOS version) may exist, but nothing HIGH/CRITICAL.
+  if (std::filesystem::exists(f.dir / "out" / "alerts.json")) {
+    for (auto& a : Json::parse(slurp(f.dir / "out" / "alerts.json"))) {
+      EXPECT_TRUE(a["level"] != "HIGH" && a["level"] != "CRITICAL") << a.dump();
+    }
+  }
 }
 
 TEST(CheckBackup, IndicatorHitExitsOneAndWritesAlerts) {
@@ -58,8 +63,10 @@ TEST(CheckBackup, IndicatorHitExitsOneAndWritesAlerts) {
   auto r = run_bridle({"ios", "check-backup", f.backup.string(), "-i", f.stix.string(), "-o", out.string()},
                       f.env());
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
-  auto alerts = Json::parse(slurp(out / "alerts.json"));
-  ASSERT_EQ(alerts.size(), 2u);
+  Json alerts = Json::array();
+  for (auto& a : Json::parse(slurp(out / "alerts.json")))
+    if (a["level"] == "HIGH" || a["level"] == "CRITICAL") alerts.push_back(a);
+  ASSERT_EQ(alerts.size(), 2u) << alerts.dump(1);
   EXPECT_EQ(alerts[0]["module"], "manifest");
   EXPECT_EQ(alerts[0]["level"], "HIGH");
   EXPECT_EQ(alerts[0]["matched_indicator"]["value"], "implant.plist");

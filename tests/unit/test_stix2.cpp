@@ -273,7 +273,8 @@ TEST(Stix2, DefaultCollectionOnlyWhenNeeded) {
   ASSERT_EQ(s.collections().size(), 2u);
   const Collection& d = s.collections()[1];
   EXPECT_EQ(d.id, "0");
-  EXPECT_EQ(d.name, "orphan");
+  EXPECT_EQ(d.name, "Default collection");  // MVT's name
+  EXPECT_EQ(d.stix2_file_name, "orphan.stix2");
   EXPECT_EQ(s.indicators()[0].collection, 1u);
   EXPECT_EQ(s.indicators()[1].collection, 1u);
 
