@@ -94,16 +94,16 @@ TEST(IOSVersionCheck, OutdatedDevice) {
   EXPECT_EQ(r.records[0]["build_in_table"], true);
   EXPECT_EQ(r.records[0]["outdated"], true);
   EXPECT_EQ(r.records[0]["table_date"], versions_json()["date"]);
-  EXPECT_EQ(r.records[0]["latest_version"], "26.1");
+  EXPECT_EQ(r.records[0]["latest_version"], "26.6.1");
   ASSERT_EQ(r.result.alerts.size(), 1u);
   EXPECT_EQ(r.result.alerts[0].level, Level::Low);
   EXPECT_EQ(r.result.alerts[0].message,
             "This phone is running an outdated iOS version: 14.3 (18C66); the newest release in bridle's table "
-            "(dated 2026-11-28) is 26.1 (23B85)");
+            "(dated 2026-11-28) is 26.6.1 (23G83)");
 }
 
 TEST(IOSVersionCheck, NewestOrNewerIsNotAlerted) {
-  for (const char* v : {"26.1", "26.6.1", "27.0"}) {
+  for (const char* v : {"26.6.1", "26.7", "27.0"}) {
     Scratch d;
     BackupBuilder b(d / "backup");
     b.finish({{"Build Version", "23Z1"}, {"Product Version", v}});

@@ -28,208 +28,33 @@ const ArtifactSpec& idstatus_spec() {
   return s;
 }
 
-// Minimal binary plist reader (bplist00) keeping strings and keys byte-exact. Every offset is
-// bounds-checked, nesting and the number of expanded nodes are capped.
-class Bplist {
- public:
-  explicit Bplist(std::string_view d) : d_(d) {}
-
-  std::optional<Json> parse(std::string* err) {
-    if (d_.size() < 40 || d_.substr(0, 8) != "bplist00") return fail(err, "not a binary plist");
-    std::string_view t = d_.substr(d_.size() - 32);
-    off_size_ = static_cast<unsigned char>(t[6]);
-    ref_size_ = static_cast<unsigned char>(t[7]);
-    num_objects_ = be(t.substr(8, 8));
-    std::uint64_t top = be(t.substr(16, 8));
-    table_ = be(t.substr(24, 8));
-    if (off_size_ < 1 || off_size_ > 8 || ref_size_ < 1 || ref_size_ > 8 || num_objects_ == 0 ||
-        num_objects_ > d_.size() || top >= num_objects_ || table_ >= d_.size() ||
-        (d_.size() - table_) / off_size_ < num_objects_)
-      return fail(err, "damaged binary plist trailer");
-    Json out;
-    if (!object(top, 0, out)) return fail(err, error_.empty() ? "damaged binary plist" : error_);
-    return out;
-  }
-
- private:
-  static std::uint64_t be(std::string_view b) {
-    std::uint64_t v = 0;
-    for (char c : b) v = (v << 8) | static_cast<unsigned char>(c);
-    return v;
-  }
-  std::optional<Json> fail(std::string* err, std::string m) {
-    if (err) *err = std::move(m);
-    return std::nullopt;
-  }
-  bool bytes(std::uint64_t at, std::uint64_t n, std::string_view& out) const {
-    if (at > d_.size() || n > d_.size() - at) return false;
-    out = d_.substr(at, n);
-    return true;
-  }
-  bool offset_of(std::uint64_t idx, std::uint64_t& at) const {
-    std::string_view b;
-    if (idx >= num_objects_ || !bytes(table_ + idx * off_size_, off_size_, b)) return false;
-    at = be(b);
-    return at < table_;
-  }
-  // Length of a container/string: low nibble, or an int object following the marker.
-  bool length(std::uint64_t& at, unsigned low, std::uint64_t& n) const {
-    if (low != 0xF) {
-      n = low;
-      return true;
-    }
-    std::string_view m;
-    if (!bytes(at, 1, m)) return false;
-    unsigned char c = static_cast<unsigned char>(m[0]);
-    if ((c >> 4) != 0x1 || (c & 0xF) > 3) return false;
-    std::uint64_t w = 1ull << (c & 0xF);
-    std::string_view v;
-    if (!bytes(at + 1, w, v)) return false;
-    n = be(v);
-    at += 1 + w;
-    return true;
-  }
-
-  bool object(std::uint64_t idx, int depth, Json& out) {
-    if (depth > 64) return error("plist nested too deeply");
-    if (++nodes_ > 1'000'000) return error("plist has too many nodes");
-    std::uint64_t at;
-    std::string_view m;
-    if (!offset_of(idx, at) || !bytes(at, 1, m)) return false;
-    unsigned char c = static_cast<unsigned char>(m[0]);
-    unsigned hi = c >> 4, low = c & 0xF;
-    ++at;
-    std::string_view v;
-    switch (hi) {
-      case 0x0:
-        if (c == 0x08 || c == 0x09) out = (c == 0x09);
-        else out = nullptr;
-        return true;
-      case 0x1: {
-        if (low > 4 || !bytes(at, 1ull << low, v)) return false;
-        std::uint64_t u = be(v.size() > 8 ? v.substr(v.size() - 8) : v);
-        if (v.size() >= 8) out = static_cast<std::int64_t>(u);
-        else out = u;
-        return true;
-      }
-      case 0x2: {
-        if ((low != 2 && low != 3) || !bytes(at, 1ull << low, v)) return false;
-        out = real(v);
-        return true;
-      }
-      case 0x3: {
-        if (low != 3 || !bytes(at, 8, v)) return false;
-        out = mac_to_iso(real(v));
-        return true;
-      }
-      case 0x4: case 0x5: case 0x6: {
-        std::uint64_t n;
-        if (!length(at, low, n)) return false;
-        if (hi == 0x6) {
-          if (n > d_.size() / 2 || !bytes(at, n * 2, v)) return false;
-          out = utf16be_to_utf8(v);
-        } else {
-          if (!bytes(at, n, v)) return false;
-          out = hi == 0x4 ? base64_encode(v) : std::string(v);
-        }
-        return true;
-      }
-      case 0x8: {
-        if (!bytes(at, low + 1, v)) return false;
-        out = Json{{"CF$UID", be(v)}};
-        return true;
-      }
-      case 0xA: case 0xC: case 0xD: {
-        std::uint64_t n;
-        if (!length(at, low, n)) return false;
-        std::uint64_t refs = hi == 0xD ? n * 2 : n;
-        if (n > num_objects_ * 2 || !bytes(at, refs * ref_size_, v)) return false;
-        auto ref = [&](std::uint64_t i) { return be(v.substr(i * ref_size_, ref_size_)); };
-        if (hi != 0xD) {
-          out = Json::array();
-          for (std::uint64_t i = 0; i < n; ++i) {
-            Json x;
-            if (!object(ref(i), depth + 1, x)) return false;
-            out.push_back(std::move(x));
-          }
-          return true;
-        }
-        // Appended straight to the ordered map (its operator[] is a linear search, which a
-        // hostile dictionary would make quadratic); a repeated key keeps its first position.
-        out = Json::object();
-        auto& obj = out.get_ref<Json::object_t&>();
-        std::unordered_map<std::string, std::size_t> pos;
-        for (std::uint64_t i = 0; i < n; ++i) {
-          Json k, x;
-          if (!object(ref(i), depth + 1, k) || !k.is_string()) return false;
-          if (!object(ref(n + i), depth + 1, x)) return false;
-          std::string key = k.get<std::string>();
-          auto [it, fresh] = pos.emplace(key, obj.size());
-          if (fresh) obj.emplace_back(std::move(key), std::move(x));
-          else (obj.begin() + static_cast<std::ptrdiff_t>(it->second))->second = std::move(x);
-        }
-        return true;
-      }
-      default:
-        return error("unsupported binary plist object");
-    }
-  }
-
-  static double real(std::string_view v) {
-    std::uint64_t u = be(v);
-    if (v.size() == 4) {
-      std::uint32_t w = static_cast<std::uint32_t>(u);
-      float f;
-      std::memcpy(&f, &w, 4);
-      return f;
-    }
-    double d;
-    std::memcpy(&d, &u, 8);
-    return d;
-  }
-
-  static std::string utf16be_to_utf8(std::string_view v) {
-    std::string out;
-    for (std::size_t i = 0; i + 1 < v.size(); i += 2) {
-      std::uint32_t cp = (static_cast<unsigned char>(v[i]) << 8) | static_cast<unsigned char>(v[i + 1]);
-      if (cp >= 0xD800 && cp < 0xDC00 && i + 3 < v.size()) {
-        std::uint32_t lo = (static_cast<unsigned char>(v[i + 2]) << 8) | static_cast<unsigned char>(v[i + 3]);
-        if (lo >= 0xDC00 && lo < 0xE000) {
-          cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-          i += 2;
-        }
-      }
-      if (cp >= 0xD800 && cp < 0xE000) cp = 0xFFFD;
-      if (cp < 0x80) {
-        out += static_cast<char>(cp);
-      } else if (cp < 0x800) {
-        out += static_cast<char>(0xC0 | (cp >> 6));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-      } else if (cp < 0x10000) {
-        out += static_cast<char>(0xE0 | (cp >> 12));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-      } else {
-        out += static_cast<char>(0xF0 | (cp >> 18));
-        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
+// libplist hands dictionary keys over as C strings, so a key holding NUL characters (the
+// "\x00\x00" pattern MVT looks for) arrives cut at its first NUL. The raw bytes still hold
+// the whole key: where a key is followed there by NUL bytes, the rest of it is recovered
+// from the raw data (up to the next byte that cannot be part of a bplist ASCII string).
+std::string full_key(std::string_view raw, const std::string& key) {
+  if (key.empty()) return key;
+  std::string needle = key + std::string(1, '\0');
+  for (auto pos = raw.find(needle); pos != std::string_view::npos; pos = raw.find(needle, pos + 1)) {
+    // The length of a bplist ASCII string sits in the bytes just before it: 0x5N (N < 15),
+    // or 0x5F followed by an integer marker 0x1k and 2^k big-endian length bytes.
+    std::size_t len = 0;
+    auto at = [&](std::size_t back) { return static_cast<unsigned char>(raw[pos - back]); };
+    if (pos >= 1 && (at(1) & 0xF0) == 0x50 && (at(1) & 0x0F) < 15) {
+      len = at(1) & 0x0F;
+    } else {
+      for (unsigned k = 0; k < 4 && !len; ++k) {
+        std::size_t n = std::size_t{1} << k;
+        if (pos < n + 2 || at(n + 2) != 0x5F || at(n + 1) != (0x10 | k)) continue;
+        std::uint64_t v = 0;
+        for (std::size_t i = n; i >= 1; --i) v = (v << 8) | at(i);
+        len = v > (1u << 20) ? 0 : static_cast<std::size_t>(v);
       }
     }
-    return out;
+    if (len > key.size() && pos + len <= raw.size()) return std::string(raw.substr(pos, len));
   }
-
-  bool error(const char* m) {
-    if (error_.empty()) error_ = m;
-    return false;
-  }
-
-  std::string_view d_;
-  unsigned off_size_ = 0, ref_size_ = 0;
-  std::uint64_t num_objects_ = 0, table_ = 0;
-  std::size_t nodes_ = 0;
-  std::string error_;
-};
+  return key;
+}
 
 // NUL characters as the four characters \x00 (MVT's representation).
 std::string escape_nul(const std::string& s) {
@@ -265,9 +90,7 @@ class IDStatusCache final : public Module {
         ctx.unreadable(f.display, "cannot read the ID status cache: " + err);
         continue;
       }
-      std::optional<Json> data;
-      if (bytes->rfind("bplist00", 0) == 0) data = Bplist(*bytes).parse(&err);
-      else data = plist_to_json(*bytes, {}, &err);
+      std::optional<Json> data = plist_to_json(*bytes, {}, &err);
       if (!data || !data->is_object()) {
         ctx.unreadable(f.display, "not a readable ID status cache: " + (data ? "not a dictionary" : err));
         continue;
@@ -279,7 +102,7 @@ class IDStatusCache final : public Module {
         for (auto& [user, status] : users.items()) {
           Json r = Json::object();
           r["package"] = app;
-          r["user"] = escape_nul(user);
+          r["user"] = escape_nul(full_key(*bytes, user));
           Json date = status.is_object() && status.contains("LookupDate") ? status["LookupDate"] : Json();
           r["isodate"] = date.is_string() ? date.get<std::string>() : "";
           r["idstatus"] = status.is_object() && status.contains("IDStatus") ? status["IDStatus"] : Json("");
