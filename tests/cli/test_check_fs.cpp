@@ -101,3 +101,34 @@ TEST(CheckFs, NotADumpIsExitTwo) {
 }
 
 }  // namespace
+
+namespace {
+
+// The "binary not found" check (processes without a bundle id in DataUsage) must look inside
+// archives too: a binary present in a .tar.gz dump is found, a missing one is reported.
+TEST(CheckFs, BinaryInventoryWorksOnArchives) {
+  Scratch d, xdg;
+  fs::path dump = d / "dump";
+  make_sqlite(dump / "private/var/wireless/Library/Databases/DataUsage.sqlite",
+              "CREATE TABLE ZPROCESS (Z_PK INTEGER PRIMARY KEY, ZFIRSTTIMESTAMP FLOAT, ZTIMESTAMP FLOAT,"
+              " ZBUNDLENAME TEXT, ZPROCNAME TEXT);"
+              "CREATE TABLE ZLIVEUSAGE (Z_PK INTEGER PRIMARY KEY, ZHASPROCESS INTEGER, ZTIMESTAMP FLOAT,"
+              " ZWIFIIN FLOAT, ZWIFIOUT FLOAT, ZWWANIN FLOAT, ZWWANOUT FLOAT);"
+              "INSERT INTO ZPROCESS VALUES (1, 600000000, 600000001, NULL, 'presentd');"
+              "INSERT INTO ZPROCESS VALUES (2, 600000000, 600000001, NULL, 'ghostd');");
+  write_file(dump / "private/var/containers/Bundle/Application/X/presentd.app/presentd", "\x7f" "ELF");
+  write_archive(d / "dump.tar.gz", members_of(dump), ArchiveFormat::TarGz);
+  for (auto target : {dump, d / "dump.tar.gz"}) {
+    auto out = xdg / ("o" + std::to_string(std::hash<std::string>{}(target.string())));
+    auto r = run_bridle({"ios", "check-fs", target.string(), "-m", "Datausage", "-o", out.string()},
+                        {"XDG_DATA_HOME=" + (xdg / "x").string(), "BRIDLE_STIX2="});
+    ASSERT_EQ(r.exit_code, 0) << target << r.out << r.err;
+    auto alerts = Json::parse(slurp(out / "alerts.json"));
+    std::vector<std::string> missing;
+    for (auto& a : alerts)
+      if (a["level"] == "MEDIUM") missing.push_back(a["event"]["proc_name"].get<std::string>());
+    EXPECT_EQ(missing, std::vector<std::string>{"ghostd"}) << target;
+  }
+}
+
+}  // namespace

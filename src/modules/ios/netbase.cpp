@@ -137,18 +137,20 @@ void NetBase::run(ModuleContext& ctx) {
         std::any_of(records.begin(), records.end(), candidate)) {
       if (!inventory_built) {
         inventory_built = true;
-        std::error_code ec;
-        auto opts = fs::directory_options::skip_permission_denied;
+        // The source lists folder dumps and archives alike (an archive's root() is the
+        // archive file itself, so walking it on disk would find nothing).
         std::size_t n = 0;
-        for (auto it = fs::recursive_directory_iterator(src->root(), opts, ec);
-             !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        src->for_each_entry([&](const IosFsEntry& e) {
           if (++n > kMaxInventory) {
             ctx.warn("File inventory of the dump stopped after " + std::to_string(kMaxInventory) + " entries");
-            break;
+            return false;
           }
-          std::error_code ec2;
-          if (it->is_regular_file(ec2)) inventory.insert(it->path().filename().string());
-        }
+          if (!e.is_dir) {
+            auto slash = e.path.rfind('/');
+            inventory.insert(slash == std::string::npos ? e.path : e.path.substr(slash + 1));
+          }
+          return true;
+        });
       }
       for (auto& r : records) {
         if (!candidate(r)) continue;
