@@ -21,7 +21,8 @@ int main(int argc, char** argv) {
       if (!next) throw Fail{kExitCannotRun, "no such command: " + t};
       target = next;
     }
-    std::cout << target->help();
+    // App::help() would describe the selected subcommand ("help" itself): format directly.
+    std::cout << target->get_formatter()->make_help(target, target->get_name(), CLI::AppFormatMode::Normal);
   });
   for (auto& setup : command_setups()) setup(app);
   try {

@@ -183,7 +183,9 @@ TEST(Cli, VersionAndHelp) {
   EXPECT_NE(r.out.find("bridle "), std::string::npos);
   auto h = run_bridle({"help"});
   EXPECT_EQ(h.exit_code, 0);
-  EXPECT_NE(h.out.find("ios"), std::string::npos);
+  EXPECT_NE(h.out.find("Subcommands:"), std::string::npos) << h.out;
+  EXPECT_NE(h.out.find("android"), std::string::npos) << h.out;
+  EXPECT_NE(h.out.find("ios"), std::string::npos) << h.out;
   auto h2 = run_bridle({"help", "ios", "check-backup"});
   EXPECT_EQ(h2.exit_code, 0);
   EXPECT_NE(h2.out.find("--iocs"), std::string::npos);
