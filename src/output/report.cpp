@@ -1,6 +1,7 @@
 #include "output/report.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <ostream>
 #include <set>
 
@@ -120,6 +121,44 @@ bool write_run_outputs(const fs::path& dir, const ScanResult& result, const RunI
       csv += csv_field(t.timestamp) + "," + csv_field(t.plugin) + "," + csv_field(t.event) + "," +
              csv_field(t.description) + "\r\n";
     put("timeline.csv", csv);
+  }
+  {
+    // Timesketch JSONL: one event per line, mandatory message/datetime/timestamp_desc, plus
+    // the alerts that have a time, tagged with their level.
+    bool utc = timeline_header == "UTC Timestamp";
+    auto when = [&](const std::string& ts, Json& j) {
+      if (ts.size() < 19) return false;
+      std::string iso = ts.substr(0, 10) + "T" + ts.substr(11);
+      j["datetime"] = utc ? iso + "+00:00" : iso;
+      if (auto u = iso_to_unix(ts)) j["timestamp"] = static_cast<std::int64_t>(std::llround(*u * 1e6));
+      if (!utc) j["timezone"] = "device local time";
+      return true;
+    };
+    std::string jsonl;
+    for (auto& t : result.timeline) {
+      Json j;
+      j["message"] = t.plugin + ": " + t.description;
+      if (!when(t.timestamp, j)) continue;
+      j["timestamp_desc"] = t.event;
+      j["module"] = t.plugin;
+      j["data_type"] = "bridle:" + t.plugin;
+      jsonl += j.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
+    }
+    for (auto& a : result.alerts) {
+      Json j;
+      j["message"] = std::string(level_name(a.level)) + " alert: " + a.message;
+      if (!when(a.event_time, j)) continue;
+      j["timestamp_desc"] = "Alert";
+      j["module"] = a.module_name;
+      j["data_type"] = "bridle:alert";
+      j["level"] = level_name(a.level);
+      j["tag"] = Json::array({"bridle_alert", level_name(a.level)});
+      if (a.matched)
+        j["matched_indicator"] = {{"value", a.matched->value}, {"type", a.matched->type},
+                                  {"name", a.matched->name}, {"stix2_file_name", a.matched->stix2_file_name}};
+      jsonl += j.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
+    }
+    if (!jsonl.empty()) put("timeline.jsonl", jsonl);
   }
   if (!result.urls.empty()) put("urls.json", dump_mvt(Json(result.urls)));
   put("info.json", dump_mvt(build_info_json(result, info)));

@@ -86,6 +86,32 @@ TEST(CheckBackup, IndicatorHitExitsOneAndWritesAlerts) {
   EXPECT_EQ(urls[0]["source"], "sms");
 }
 
+TEST(CheckBackup, TimesketchJsonl) {
+  Fixture f("click https://evil-c2.example.com/", true);
+  auto out = f.dir / "out";
+  auto r = run_bridle({"ios", "check-backup", f.backup.string(), "-i", f.stix.string(), "-o", out.string()},
+                      f.env());
+  ASSERT_EQ(r.exit_code, 1);
+  auto text = slurp(out / "timeline.jsonl");
+  std::size_t lines = 0;
+  bool sms = false;
+  for (auto& line : split(text, '\n')) {
+    if (line.empty()) continue;
+    ++lines;
+    auto j = Json::parse(line);
+    ASSERT_TRUE(j.contains("message") && j.contains("datetime") && j.contains("timestamp_desc")) << line;
+    EXPECT_EQ(j["datetime"].get<std::string>().substr(10, 1), "T");
+    EXPECT_TRUE(j["datetime"].get<std::string>().ends_with("+00:00"));
+    if (j["module"] == "SMS") {
+      sms = true;
+      EXPECT_EQ(j["datetime"], "2021-08-07T03:33:20.000000+00:00");
+      EXPECT_EQ(j["timestamp"], 1628307200000000LL);
+    }
+  }
+  EXPECT_GE(lines, 3u);
+  EXPECT_TRUE(sms);
+}
+
 TEST(CheckBackup, OutputIsDeterministic) {
   Fixture f("click https://evil-c2.example.com/", true);
   std::vector<std::string> names = {"alerts.json", "manifest.json", "sms.json", "timeline.csv",
