@@ -44,6 +44,8 @@ void add_check_options(CLI::App* cmd, CheckOptions& o, bool with_hashes) {
   cmd->add_flag("-f,--fast", o.fast, "Skip slow filesystem-wide checks");
   cmd->add_flag("-v,--verbose", o.verbose, "Print every log line");
   cmd->add_option("-j,--threads", o.threads, "Modules run in parallel (default: all cores)");
+  cmd->add_option("--store", o.store, "Record the acquisition's observables in this store (file or postgresql://...; default: the data folder's store.sqlite)");
+  cmd->add_flag("--no-store", o.no_store, "Do not record anything in the observation store");
 }
 
 LoadedIndicators load_indicators(const std::vector<std::string>& files, bool quiet) {
@@ -112,6 +114,8 @@ int run_check(const std::string& command, const std::string& acquisition_kind, u
     if (verbose || l.severity != Diagnostic::Severity::Info)
       std::cerr << "[" << l.logger << "] " << l.message << "\n";
   };
+  auto rec = store_begin(o, modules);
+  so.observations = store_sink(rec.get());
   Engine engine(li.set.get(), li.index.get());
   ScanResult result = engine.run(std::move(modules), ios, android, so);
 
@@ -143,6 +147,7 @@ int run_check(const std::string& command, const std::string& acquisition_kind, u
     else
       std::cerr << "Results written to " << out->string() << "\n";
   }
+  store_finish(rec.get(), result, info, *li.set, ios, android);
   print_summary(std::cout, result, info, isatty(1) == 1);
   return result.exit_code();
 }

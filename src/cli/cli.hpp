@@ -49,6 +49,8 @@ struct CheckOptions {
   bool fast = false;
   bool verbose = false;
   unsigned threads = 0;
+  std::string store;      // --store URL (default: user_data_dir()/store.sqlite)
+  bool no_store = false;  // --no-store
 };
 void add_check_options(CLI::App* cmd, CheckOptions& o, bool with_hashes = true);
 
@@ -68,6 +70,14 @@ int run_check(const std::string& command, const std::string& acquisition_kind, u
               const std::filesystem::path& target, IosSource* ios, AndroidSource* android,
               const CheckOptions& o, Json info_extra = Json::object(),
               const std::string& timeline_header = "UTC Timestamp");
+
+// Observation store of a check (cli/store.cpp): opened before the scan (nullptr with
+// --no-store or when it cannot be opened: a warning, never a failure), recorded after it.
+struct StoreRecorder;
+std::shared_ptr<StoreRecorder> store_begin(const CheckOptions& o, const std::vector<std::unique_ptr<Module>>& modules);
+ObservationSink* store_sink(StoreRecorder* rec);
+void store_finish(StoreRecorder* rec, const ScanResult& result, const RunInfo& info, const IndicatorSet& set,
+                  IosSource* ios, AndroidSource* android);
 
 // Prepares the output folder (created; refused when it is inside the evidence).
 std::optional<std::filesystem::path> prepare_output(const std::string& out,

@@ -1,0 +1,110 @@
+// SQLite backend of the observation store (one machine): WAL, busy timeout for parallel
+// writers, statements prepared with libsqlite3.
+#include <sqlite3.h>
+
+#include <stdexcept>
+
+#include "engine/store/store.hpp"
+
+namespace bridle::store {
+namespace {
+
+class SqliteDb final : public Db {
+ public:
+  explicit SqliteDb(const std::filesystem::path& file) {
+    std::error_code ec;
+    if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path(), ec);
+    if (sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        nullptr) != SQLITE_OK) {
+      std::string e = db_ ? sqlite3_errmsg(db_) : "out of memory";
+      sqlite3_close(db_);
+      db_ = nullptr;
+      throw std::runtime_error("cannot open the store " + file.string() + ": " + e);
+    }
+    sqlite3_busy_timeout(db_, 60000);
+    exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+  }
+  ~SqliteDb() override { sqlite3_close_v2(db_); }
+
+  std::string backend() const override { return "sqlite"; }
+  std::string id_column() const override { return "INTEGER PRIMARY KEY AUTOINCREMENT"; }
+  std::string byte_collation() const override { return "COLLATE BINARY"; }
+
+  void exec(const std::string& sql) override {
+    char* msg = nullptr;
+    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &msg) != SQLITE_OK) {
+      std::string e = msg ? msg : "error";
+      sqlite3_free(msg);
+      throw std::runtime_error("store: " + e);
+    }
+  }
+
+  std::vector<Row> query(const std::string& sql, const Row& params) override {
+    Stmt st(db_, sql);
+    bind(st.s, params);
+    std::vector<Row> out;
+    step_all(st.s, &out);
+    return out;
+  }
+
+  void exec_many(const std::string& sql, const std::vector<Row>& rows) override {
+    Stmt st(db_, sql);
+    for (auto& r : rows) {
+      bind(st.s, r);
+      step_all(st.s, nullptr);
+      sqlite3_reset(st.s);
+      sqlite3_clear_bindings(st.s);
+    }
+  }
+
+  void begin() override { exec("BEGIN IMMEDIATE"); }
+  void commit() override { exec("COMMIT"); }
+  void rollback() noexcept override { sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr); }
+
+ private:
+  struct Stmt {
+    sqlite3_stmt* s = nullptr;
+    Stmt(sqlite3* db, const std::string& sql) {
+      if (sqlite3_prepare_v2(db, sql.c_str(), static_cast<int>(sql.size()), &s, nullptr) != SQLITE_OK)
+        throw std::runtime_error(std::string("store: ") + sqlite3_errmsg(db));
+    }
+    ~Stmt() { sqlite3_finalize(s); }
+  };
+
+  void bind(sqlite3_stmt* s, const Row& params) {
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      int idx = static_cast<int>(i + 1);
+      int rc = params[i] ? sqlite3_bind_text(s, idx, params[i]->data(), static_cast<int>(params[i]->size()),
+                                             SQLITE_TRANSIENT)
+                         : sqlite3_bind_null(s, idx);
+      if (rc != SQLITE_OK) throw std::runtime_error(std::string("store: ") + sqlite3_errmsg(db_));
+    }
+  }
+
+  void step_all(sqlite3_stmt* s, std::vector<Row>* out) {
+    for (;;) {
+      int rc = sqlite3_step(s);
+      if (rc == SQLITE_DONE) return;
+      if (rc != SQLITE_ROW) throw std::runtime_error(std::string("store: ") + sqlite3_errmsg(db_));
+      if (!out) continue;
+      Row r;
+      int n = sqlite3_column_count(s);
+      for (int c = 0; c < n; ++c) {
+        if (sqlite3_column_type(s, c) == SQLITE_NULL) r.emplace_back();
+        else {
+          auto* t = reinterpret_cast<const char*>(sqlite3_column_text(s, c));
+          r.emplace_back(std::string(t, static_cast<std::size_t>(sqlite3_column_bytes(s, c))));
+        }
+      }
+      out->push_back(std::move(r));
+    }
+  }
+
+  sqlite3* db_ = nullptr;
+};
+
+}  // namespace
+
+std::unique_ptr<Db> open_sqlite(const std::filesystem::path& file) { return std::make_unique<SqliteDb>(file); }
+
+}  // namespace bridle::store

@@ -1,0 +1,335 @@
+#include "engine/store/store.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <stdexcept>
+
+#include "core/timeutil.hpp"
+#include "core/util.hpp"
+#include "engine/store/observation_keys.hpp"
+#include "indicators/indicators.hpp"
+
+namespace bridle::store {
+namespace {
+
+constexpr int kSchemaVersion = 1;
+
+std::string s(const Value& v) { return v ? *v : std::string(); }
+std::int64_t i64(const Value& v) { return v && !v->empty() ? std::stoll(*v) : 0; }
+
+std::string replace_all(std::string text, const std::string& from, const std::string& to) {
+  for (std::size_t p = 0; (p = text.find(from, p)) != std::string::npos; p += to.size()) text.replace(p, from.size(), to);
+  return text;
+}
+
+const char* kSchema = R"(
+CREATE TABLE IF NOT EXISTS bridle_meta (name TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS acquisitions (
+  id {ID},
+  kind TEXT NOT NULL, device TEXT, identifiers TEXT,
+  input_path TEXT, input_sha256 TEXT,
+  acquired_at TEXT, scanned_at TEXT, tool_version TEXT, indicator_digest TEXT,
+  verdict TEXT, summary TEXT);
+CREATE INDEX IF NOT EXISTS acquisitions_input ON acquisitions (input_sha256);
+CREATE TABLE IF NOT EXISTS observations (
+  acq_id BIGINT NOT NULL REFERENCES acquisitions (id) ON DELETE CASCADE,
+  cat TEXT {C} NOT NULL, key TEXT {C} NOT NULL,
+  kind TEXT NOT NULL, value TEXT NOT NULL, module TEXT NOT NULL,
+  artifact TEXT, record_ref TEXT, first_seen TEXT, last_seen TEXT,
+  count BIGINT NOT NULL, level INTEGER NOT NULL,
+  PRIMARY KEY (acq_id, cat, key, module));
+CREATE INDEX IF NOT EXISTS observations_key ON observations (cat, key);
+CREATE TABLE IF NOT EXISTS hunts (
+  id {ID}, indicator_digest TEXT NOT NULL, hunted_at TEXT NOT NULL, hits BIGINT, new_hits BIGINT);
+CREATE TABLE IF NOT EXISTS reported_hits (
+  acq_id BIGINT NOT NULL REFERENCES acquisitions (id) ON DELETE CASCADE,
+  cat TEXT {C} NOT NULL, key TEXT {C} NOT NULL, module TEXT NOT NULL,
+  ioc_type TEXT NOT NULL, ioc_value TEXT {C} NOT NULL, hunt_id BIGINT,
+  PRIMARY KEY (acq_id, cat, key, module, ioc_type, ioc_value));
+CREATE TABLE IF NOT EXISTS claims (
+  input_sha256 TEXT PRIMARY KEY, worker TEXT NOT NULL, claimed_at BIGINT NOT NULL);
+)";
+
+const char* kAcqColumns =
+    "a.id, a.kind, a.device, a.identifiers, a.input_path, a.input_sha256, a.acquired_at, a.scanned_at, "
+    "a.tool_version, a.indicator_digest, a.verdict, a.summary, "
+    "(SELECT COUNT(*) FROM observations o WHERE o.acq_id = a.id)";
+
+AcquisitionInfo acq_from_row(const Row& r) {
+  AcquisitionInfo a;
+  a.id = i64(r[0]);
+  a.kind = s(r[1]);
+  a.device = s(r[2]);
+  a.identifiers = Json::parse(s(r[3]).empty() ? "{}" : s(r[3]), nullptr, false);
+  a.input_path = s(r[4]);
+  a.input_sha256 = s(r[5]);
+  a.acquired_at = s(r[6]);
+  a.scanned_at = s(r[7]);
+  a.tool_version = s(r[8]);
+  a.indicator_digest = s(r[9]);
+  a.verdict = s(r[10]);
+  a.summary = Json::parse(s(r[11]).empty() ? "{}" : s(r[11]), nullptr, false);
+  a.observations = i64(r[12]);
+  return a;
+}
+
+struct Txn {
+  Db& db;
+  bool done = false;
+  explicit Txn(Db& d) : db(d) { db.begin(); }
+  void commit() {
+    db.commit();
+    done = true;
+  }
+  ~Txn() {
+    if (!done) db.rollback();
+  }
+};
+
+std::int64_t now_unix() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+std::unique_ptr<Store> Store::open(const std::string& url) {
+  if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0)
+    return std::make_unique<Store>(open_postgres(url));
+  std::string path = url.rfind("sqlite:", 0) == 0 ? url.substr(7) : url;
+  if (path.empty()) throw std::runtime_error("empty store path");
+  return std::make_unique<Store>(open_sqlite(path));
+}
+
+std::string Store::default_url() { return (user_data_dir() / "store.sqlite").string(); }
+
+Store::Store(std::unique_ptr<Db> db) : db_(std::move(db)), backend_(db_->backend()) { migrate(); }
+
+const std::string& Store::backend() const { return backend_; }
+
+void Store::migrate() {
+  Txn t(*db_);
+  if (backend_ == "postgresql") db_->exec("SELECT pg_advisory_xact_lock(727274001)");
+  std::string sql = replace_all(replace_all(kSchema, "{ID}", db_->id_column()), "{C}", db_->byte_collation());
+  db_->exec(sql);
+  auto rows = db_->query("SELECT value FROM bridle_meta WHERE name = 'schema_version'");
+  if (rows.empty()) {
+    db_->query("INSERT INTO bridle_meta (name, value) VALUES ('schema_version', ?)", {std::to_string(kSchemaVersion)});
+  } else if (i64(rows[0][0]) > kSchemaVersion) {
+    throw std::runtime_error("the store was written by a newer bridle (schema " + s(rows[0][0]) + ")");
+  }
+  t.commit();
+}
+
+std::int64_t Store::record(AcquisitionInfo acq, const std::vector<ObservationRow>& obs) {
+  Txn t(*db_);
+  if (!acq.input_sha256.empty()) {
+    auto old = db_->query("SELECT id FROM acquisitions WHERE kind = ? AND input_sha256 = ?", {acq.kind, acq.input_sha256});
+    for (auto& r : old) {
+      db_->query("DELETE FROM reported_hits WHERE acq_id = ?", {r[0]});
+      db_->query("DELETE FROM observations WHERE acq_id = ?", {r[0]});
+      db_->query("DELETE FROM acquisitions WHERE id = ?", {r[0]});
+    }
+  }
+  auto rows = db_->query(
+      "INSERT INTO acquisitions (kind, device, identifiers, input_path, input_sha256, acquired_at, scanned_at,"
+      " tool_version, indicator_digest, verdict, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+      {acq.kind, db_text(acq.device), acq.identifiers.dump(-1, ' ', false, Json::error_handler_t::replace),
+       db_text(acq.input_path), acq.input_sha256, acq.acquired_at, acq.scanned_at.empty() ? now_iso_utc() : acq.scanned_at,
+       acq.tool_version, acq.indicator_digest, acq.verdict,
+       acq.summary.dump(-1, ' ', false, Json::error_handler_t::replace)});
+  std::int64_t id = i64(rows.at(0).at(0));
+  std::vector<Row> params;
+  params.reserve(obs.size());
+  std::string sid = std::to_string(id);
+  for (auto& o : obs)
+    params.push_back({sid, o.cat, o.key, o.kind, db_text(o.value), o.module, o.artifact, o.record_ref,
+                      o.first_seen.empty() ? Value() : Value(o.first_seen),
+                      o.last_seen.empty() ? Value() : Value(o.last_seen), std::to_string(o.count),
+                      std::to_string(static_cast<int>(o.level))});
+  db_->exec_many(
+      "INSERT INTO observations (acq_id, cat, key, kind, value, module, artifact, record_ref, first_seen, last_seen,"
+      " count, level) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      params);
+  t.commit();
+  return id;
+}
+
+std::vector<AcquisitionInfo> Store::list() {
+  std::vector<AcquisitionInfo> out;
+  for (auto& r : db_->query(std::string("SELECT ") + kAcqColumns + " FROM acquisitions a ORDER BY a.id"))
+    out.push_back(acq_from_row(r));
+  return out;
+}
+
+std::optional<AcquisitionInfo> Store::get(std::int64_t id) {
+  auto rows = db_->query(std::string("SELECT ") + kAcqColumns + " FROM acquisitions a WHERE a.id = ?", {std::to_string(id)});
+  if (rows.empty()) return std::nullopt;
+  return acq_from_row(rows[0]);
+}
+
+std::vector<ObservationRow> Store::observations(std::int64_t id) {
+  std::vector<ObservationRow> out;
+  for (auto& r : db_->query("SELECT cat, key, kind, value, module, artifact, record_ref, first_seen, last_seen, count,"
+                            " level FROM observations WHERE acq_id = ? ORDER BY module, kind, value",
+                            {std::to_string(id)})) {
+    ObservationRow o;
+    o.cat = s(r[0]);
+    o.key = s(r[1]);
+    o.kind = s(r[2]);
+    o.value = s(r[3]);
+    o.module = s(r[4]);
+    o.artifact = s(r[5]);
+    o.record_ref = s(r[6]);
+    o.first_seen = s(r[7]);
+    o.last_seen = s(r[8]);
+    o.count = i64(r[9]);
+    o.level = static_cast<Level>(i64(r[10]));
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+bool Store::forget(std::int64_t id) {
+  Txn t(*db_);
+  std::string sid = std::to_string(id);
+  auto rows = db_->query("SELECT id FROM acquisitions WHERE id = ?", {sid});
+  if (rows.empty()) return false;
+  db_->query("DELETE FROM reported_hits WHERE acq_id = ?", {sid});
+  db_->query("DELETE FROM observations WHERE acq_id = ?", {sid});
+  db_->query("DELETE FROM acquisitions WHERE id = ?", {sid});
+  t.commit();
+  return true;
+}
+
+std::optional<AcquisitionInfo> Store::find_done(const std::string& sha, const std::string& version,
+                                                const std::string& digest) {
+  auto rows = db_->query(std::string("SELECT ") + kAcqColumns +
+                             " FROM acquisitions a WHERE a.input_sha256 = ? AND a.tool_version = ? AND"
+                             " a.indicator_digest = ? ORDER BY a.id DESC",
+                         {sha, version, digest});
+  if (rows.empty()) return std::nullopt;
+  return acq_from_row(rows[0]);
+}
+
+HuntResult Store::hunt(const IndicatorSet& set) {
+  HuntResult res;
+  res.digest = set.digest();
+  Txn t(*db_);
+  std::string C = db_->byte_collation();
+  db_->exec("DROP TABLE IF EXISTS hunt_ind; DROP TABLE IF EXISTS hunt_hits;");
+  db_->exec("CREATE TEMP TABLE hunt_ind (cat TEXT " + C + " NOT NULL, key TEXT " + C + " NOT NULL, hi TEXT " + C +
+            ", ioc_idx BIGINT, ioc_type TEXT, ioc_value TEXT " + C + ", collection TEXT, stix2_file TEXT)");
+  std::vector<Row> rows;
+  std::vector<IndKey> keys;
+  const auto& inds = set.indicators();
+  for (std::size_t i = 0; i < inds.size(); ++i) {
+    keys.clear();
+    indicator_keys(inds[i], keys);
+    const auto& col = set.collections()[inds[i].collection];
+    for (auto& k : keys)
+      rows.push_back({k.cat, k.key, k.prefix ? Value(prefix_upper(k.key)) : Value(), std::to_string(i),
+                      std::string(ioc_mvt_bucket(inds[i].type)), db_text(inds[i].value), db_text(col.name),
+                      db_text(col.stix2_file_name)});
+  }
+  db_->exec_many("INSERT INTO hunt_ind VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows);
+  if (backend_ == "postgresql") db_->exec("ANALYZE hunt_ind");
+  const std::string cols =
+      "o.acq_id, o.cat, o.key, o.kind, o.value, o.module, o.artifact, o.record_ref, o.first_seen, o.last_seen,"
+      " o.count, o.level, i.ioc_idx, i.ioc_type, i.ioc_value, i.collection, i.stix2_file";
+  // Exact keys by equality, label/component prefixes by range scans on observations(cat, key).
+  db_->exec("CREATE TEMP TABLE hunt_hits AS SELECT " + cols +
+            " FROM hunt_ind i JOIN observations o ON o.cat = i.cat AND o.key = i.key WHERE i.hi IS NULL"
+            " UNION SELECT " + cols +
+            " FROM hunt_ind i JOIN observations o ON o.cat = i.cat AND o.key >= i.key AND o.key < i.hi"
+            " WHERE i.hi IS NOT NULL");
+  for (auto& r : db_->query(
+           "SELECT h.acq_id, a.device, a.kind, h.kind, h.value, h.module, h.artifact, h.record_ref, h.first_seen,"
+           " h.last_seen, h.count, h.level, h.ioc_type, h.ioc_value, h.collection, h.stix2_file,"
+           " CASE WHEN r.acq_id IS NULL THEN 1 ELSE 0 END"
+           " FROM hunt_hits h JOIN acquisitions a ON a.id = h.acq_id"
+           " LEFT JOIN reported_hits r ON r.acq_id = h.acq_id AND r.cat = h.cat AND r.key = h.key AND"
+           " r.module = h.module AND r.ioc_type = h.ioc_type AND r.ioc_value = h.ioc_value"
+           " ORDER BY h.acq_id, h.module, h.value, h.ioc_value, h.collection")) {
+    HuntHit h;
+    h.acq_id = i64(r[0]);
+    h.device = s(r[1]);
+    h.acq_kind = s(r[2]);
+    h.obs_kind = s(r[3]);
+    h.value = s(r[4]);
+    h.module = s(r[5]);
+    h.artifact = s(r[6]);
+    h.record_ref = s(r[7]);
+    h.first_seen = s(r[8]);
+    h.last_seen = s(r[9]);
+    h.count = i64(r[10]);
+    h.level = static_cast<Level>(i64(r[11]));
+    h.ioc_type = s(r[12]);
+    h.ioc_value = s(r[13]);
+    h.collection = s(r[14]);
+    h.stix2_file = s(r[15]);
+    h.is_new = i64(r[16]) != 0;
+    res.hits.push_back(std::move(h));
+  }
+  for (auto& r : db_->query("SELECT DISTINCT indicator_digest, id FROM hunts ORDER BY id DESC")) {
+    std::string d = s(r[0]);
+    if (d == res.digest) res.digest_seen_before = true;
+    if (std::find(res.previous_digests.begin(), res.previous_digests.end(), d) == res.previous_digests.end())
+      res.previous_digests.push_back(d);
+  }
+  std::size_t fresh = std::count_if(res.hits.begin(), res.hits.end(), [](auto& h) { return h.is_new; });
+  auto hid = db_->query("INSERT INTO hunts (indicator_digest, hunted_at, hits, new_hits) VALUES (?, ?, ?, ?) RETURNING id",
+                        {res.digest, now_iso_utc(), std::to_string(res.hits.size()), std::to_string(fresh)});
+  res.hunt_id = i64(hid.at(0).at(0));
+  db_->query("INSERT INTO reported_hits (acq_id, cat, key, module, ioc_type, ioc_value, hunt_id)"
+             " SELECT DISTINCT acq_id, cat, key, module, ioc_type, ioc_value, CAST(? AS BIGINT) FROM hunt_hits WHERE 1 = 1"
+             " ON CONFLICT DO NOTHING",
+             {std::to_string(res.hunt_id)});
+  res.acquisitions = static_cast<std::size_t>(i64(db_->query("SELECT COUNT(*) FROM acquisitions").at(0).at(0)));
+  db_->exec("DROP TABLE IF EXISTS hunt_ind; DROP TABLE IF EXISTS hunt_hits;");
+  t.commit();
+  return res;
+}
+
+bool Store::claim(const std::string& sha, const std::string& worker, int ttl_seconds) {
+  Txn t(*db_);
+  std::int64_t now = now_unix();
+  // Expired claims are taken over; a live claim of another worker is respected.
+  db_->query("DELETE FROM claims WHERE input_sha256 = ? AND claimed_at < ?", {sha, std::to_string(now - ttl_seconds)});
+  auto rows = db_->query(
+      "INSERT INTO claims (input_sha256, worker, claimed_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING RETURNING worker",
+      {sha, worker, std::to_string(now)});
+  t.commit();
+  return !rows.empty();
+}
+
+void Store::release(const std::string& sha, const std::string& worker) {
+  Txn t(*db_);
+  db_->query("DELETE FROM claims WHERE input_sha256 = ? AND worker = ?", {sha, worker});
+  t.commit();
+}
+
+std::string input_sha256(const std::filesystem::path& input) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::is_regular_file(input, ec)) return sha256_file(input).value_or("");
+  if (!fs::is_directory(input, ec)) return "";
+  if (fs::is_regular_file(input / "Manifest.db", ec) && fs::is_regular_file(input / "Info.plist", ec))
+    return sha256_hex("ios-backup\n" + sha256_file(input / "Manifest.db").value_or("") + "\n" +
+                      sha256_file(input / "Info.plist").value_or(""));
+  std::vector<std::string> lines;
+  for (auto it = fs::recursive_directory_iterator(input, fs::directory_options::skip_permission_denied, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    std::error_code e2;
+    if (!it->is_regular_file(e2)) continue;
+    auto size = it->file_size(e2);
+    auto mtime = it->last_write_time(e2).time_since_epoch().count();
+    lines.push_back(fs::relative(it->path(), input, e2).generic_string() + "\t" + std::to_string(size) + "\t" +
+                    std::to_string(mtime));
+  }
+  std::sort(lines.begin(), lines.end());
+  std::string all = "folder\n";
+  for (auto& l : lines) all += l + "\n";
+  return sha256_hex(all);
+}
+
+}  // namespace bridle::store

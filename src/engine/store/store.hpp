@@ -1,0 +1,135 @@
+// The observation store: what every check saw (acquisitions and their observables, never
+// message bodies or other content), kept in SQLite (one machine) or PostgreSQL (an
+// organisation), and hunted later against new indicators with set operations in the database.
+//
+// One schema, one implementation (Store) over a minimal database interface (Db) with two
+// backends: sqlite_store.cpp (libsqlite3) and pg_store.cpp (libpq).
+#pragma once
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/types.hpp"
+
+namespace bridle {
+class IndicatorSet;
+}
+
+namespace bridle::store {
+
+using Value = std::optional<std::string>;  // NULL or text
+using Row = std::vector<Value>;
+
+// The little a Store needs from a database. SQL uses '?' placeholders; errors throw
+// std::runtime_error.
+class Db {
+ public:
+  virtual ~Db() = default;
+  virtual std::string backend() const = 0;  // "sqlite" | "postgresql"
+  virtual void exec(const std::string& sql) = 0;  // one or more statements, no parameters
+  virtual std::vector<Row> query(const std::string& sql, const Row& params = {}) = 0;
+  // One statement run for many parameter rows (inside the caller's transaction).
+  virtual void exec_many(const std::string& sql, const std::vector<Row>& rows) = 0;
+  virtual void begin() = 0;  // a write transaction (SQLite: BEGIN IMMEDIATE)
+  virtual void commit() = 0;
+  virtual void rollback() noexcept = 0;
+  // Dialect: primary key column of a table, and the byte-order collation clause.
+  virtual std::string id_column() const = 0;
+  virtual std::string byte_collation() const = 0;
+};
+
+std::unique_ptr<Db> open_sqlite(const std::filesystem::path& file);
+std::unique_ptr<Db> open_postgres(const std::string& url);
+
+// One observable of one acquisition, deduplicated per (cat, key, module).
+struct ObservationRow {
+  std::string cat, key;      // lookup key (observation_keys.hpp)
+  std::string kind;          // obs_kind_name()
+  std::string value;         // value as first observed
+  std::string module;        // module slug
+  std::string artifact;      // module class name (the artifact reader)
+  std::string record_ref;    // record number within the module's output (1-based)
+  std::string first_seen, last_seen;  // event times ("" when unknown)
+  std::int64_t count = 0;
+  Level level = Level::Critical;  // level of an indicator match
+};
+
+struct AcquisitionInfo {
+  std::int64_t id = 0;       // assigned by the store
+  std::string kind;          // "ios_backup", "ios_fs", "androidqf", "bugreport", "android_backup"
+  std::string device;        // best human identifier (serial, device name, ...)
+  Json identifiers = Json::object();  // device identifiers as found
+  std::string input_path, input_sha256;
+  std::string acquired_at, scanned_at;
+  std::string tool_version, indicator_digest;
+  std::string verdict;       // "clean" | "alerts" | "partial"
+  Json summary = Json::object();  // counts per level, unread evidence, seconds taken
+  std::int64_t observations = 0;  // rows stored (list/show)
+};
+
+struct HuntHit {
+  std::int64_t acq_id = 0;
+  std::string device, acq_kind;
+  std::string obs_kind, value, module, artifact, record_ref, first_seen, last_seen;
+  std::int64_t count = 0;
+  Level level = Level::Critical;
+  std::string ioc_type, ioc_value, collection, stix2_file;
+  bool is_new = false;
+};
+
+struct HuntResult {
+  std::int64_t hunt_id = 0;
+  std::string digest;
+  std::vector<std::string> previous_digests;  // digests of earlier hunts, newest first
+  bool digest_seen_before = false;
+  std::vector<HuntHit> hits;  // ordered by acquisition, module, value
+  std::size_t acquisitions = 0;
+};
+
+class Store {
+ public:
+  // url: "postgresql://..." / "postgres://..." (PostgreSQL), "sqlite:PATH" or a file path.
+  static std::unique_ptr<Store> open(const std::string& url);
+  explicit Store(std::unique_ptr<Db> db);
+  // The default store: user_data_dir()/store.sqlite.
+  static std::string default_url();
+
+  const std::string& backend() const;
+  // Records one checked acquisition with its observations in one transaction; an earlier
+  // record of the same kind and input sha256 is replaced. Returns the new id.
+  std::int64_t record(AcquisitionInfo acq, const std::vector<ObservationRow>& obs);
+  std::vector<AcquisitionInfo> list();
+  std::optional<AcquisitionInfo> get(std::int64_t id);
+  std::vector<ObservationRow> observations(std::int64_t id);
+  bool forget(std::int64_t id);
+  // The stored acquisition checked from this input with this tool version and indicator
+  // digest (resumable scans), if any.
+  std::optional<AcquisitionInfo> find_done(const std::string& input_sha256, const std::string& tool_version,
+                                           const std::string& indicator_digest);
+  // Every stored acquisition against `set`, in the database; hits not reported by an
+  // earlier hunt are is_new, and this hunt's hits are remembered.
+  HuntResult hunt(const IndicatorSet& set);
+
+  // Claims for parallel scan workers: true when this worker got `input_sha256` (no live
+  // claim by another worker); claims older than ttl_seconds are expired.
+  bool claim(const std::string& input_sha256, const std::string& worker, int ttl_seconds);
+  void release(const std::string& input_sha256, const std::string& worker);
+
+  Db& db() { return *db_; }
+
+ private:
+  void migrate();
+  std::unique_ptr<Db> db_;
+  std::string backend_;
+};
+
+// Cheap fingerprint of an input: sha256 of the file for archives; for an iOS backup folder
+// sha256 over the hashes of Manifest.db and Info.plist; for other folders sha256 over the
+// sorted list of "relative path, size, mtime" lines (file contents are not read).
+std::string input_sha256(const std::filesystem::path& input);
+
+}  // namespace bridle::store

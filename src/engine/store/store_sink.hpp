@@ -1,0 +1,34 @@
+// ObservationSink that buffers one scan's observations, deduplicated per (cat, key, module)
+// with count and first/last event time; the caller writes them in one transaction at the end
+// (Store::record). Only observables are kept, never record content.
+#pragma once
+#include <map>
+#include <mutex>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "engine/engine.hpp"
+#include "engine/store/store.hpp"
+
+namespace bridle::store {
+
+class StoreSink final : public ObservationSink {
+ public:
+  // module slug -> (class name, IOC level) for the modules of the scan.
+  struct ModuleMeta {
+    std::string name;
+    Level ioc_level = Level::Critical;
+  };
+  explicit StoreSink(std::map<std::string, ModuleMeta> modules = {}) : modules_(std::move(modules)) {}
+  void observe(const std::string& module, const std::string& record_ref, const std::vector<Observation>& obs,
+               const std::string& event_time) override;
+  std::vector<ObservationRow> rows() const;
+
+ private:
+  std::map<std::string, ModuleMeta> modules_;
+  mutable std::mutex mu_;
+  std::map<std::tuple<std::string, std::string, std::string>, ObservationRow> rows_;
+};
+
+}  // namespace bridle::store

@@ -1,0 +1,219 @@
+// The observation store, run against SQLite and (when BRIDLE_TEST_PG_URL is set, see
+// scripts/with-postgres.sh) PostgreSQL: same tests, same expectations.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <set>
+
+#include "core/util.hpp"
+#include "engine/store/observation_keys.hpp"
+#include "engine/store/store.hpp"
+#include "engine/store/store_sink.hpp"
+#include "indicators/indicators.hpp"
+#include "support/support.hpp"
+
+using namespace bridle;
+using namespace bridle::store;
+using bridle::test::Scratch;
+
+namespace {
+
+std::string bundle(const std::vector<std::pair<std::string, std::string>>& patterns) {
+  Json b = {{"type", "bundle"}, {"id", "bundle--1"}, {"objects", Json::array()}};
+  b["objects"].push_back({{"type", "malware"}, {"id", "malware--1"}, {"name", "TestSpy"}});
+  int n = 0;
+  for (auto& [type, value] : patterns) {
+    std::string id = "indicator--" + std::to_string(++n);
+    std::string v = value;
+    b["objects"].push_back({{"type", "indicator"}, {"id", id}, {"pattern", "[" + type + "='" + v + "']"},
+                            {"pattern_type", "stix"}});
+    b["objects"].push_back({{"type", "relationship"}, {"id", "relationship--" + std::to_string(n)},
+                            {"source_ref", id}, {"target_ref", "malware--1"}, {"relationship_type", "indicates"}});
+  }
+  return b.dump();
+}
+
+class StoreTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == "sqlite") {
+      store_ = Store::open((dir_.path() / "store.sqlite").string());
+      return;
+    }
+    const char* url = std::getenv("BRIDLE_TEST_PG_URL");
+    if (!url || !*url)
+      GTEST_SKIP() << "skipped: BRIDLE_TEST_PG_URL is not set (scripts/with-postgres.sh starts a private PostgreSQL)";
+    // A private schema per test: tests never see each other's rows.
+    static std::atomic<int> n{0};
+    std::string schema = "bridle_t" + std::to_string(getpid()) + "_" + std::to_string(n++);
+    {
+      auto db = open_postgres(url);
+      db->exec("DROP SCHEMA IF EXISTS " + schema + " CASCADE; CREATE SCHEMA " + schema);
+    }
+    std::string u = url;
+    u += (u.find('?') == std::string::npos ? "?" : "&");
+    u += "options=-csearch_path%3D" + schema;
+    store_ = Store::open(u);
+  }
+
+  // Records an acquisition whose observations are `obs` (module "sms").
+  std::int64_t add(const std::string& device, const std::vector<Observation>& obs, const std::string& sha = "") {
+    StoreSink sink({{"sms", {"SMS", Level::Critical}}});
+    sink.observe("sms", "1", obs, "2024-01-02 03:04:05.000000");
+    sink.observe("sms", "2", obs, "2024-01-01 00:00:00.000000");
+    AcquisitionInfo a;
+    a.kind = "ios_backup";
+    a.device = device;
+    a.input_sha256 = sha.empty() ? sha256_hex(device) : sha;
+    a.tool_version = "0.1.0";
+    a.indicator_digest = "d";
+    a.verdict = "clean";
+    return store_->record(a, sink.rows());
+  }
+
+  IndicatorSet load(const std::vector<std::pair<std::string, std::string>>& patterns, const std::string& name) {
+    IndicatorSet set;
+    EXPECT_TRUE(set.load_bundle(bundle(patterns), name));
+    return set;
+  }
+
+  Scratch dir_;
+  std::unique_ptr<Store> store_;
+};
+
+}  // namespace
+
+TEST_P(StoreTest, RecordsListsShowsAndForgets) {
+  auto id = add("phone-a", {{ObsKind::Url, "https://a.example.com/x"}, {ObsKind::Process, "/usr/bin/bh"}});
+  auto all = store_->list();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].id, id);
+  EXPECT_EQ(all[0].device, "phone-a");
+  // url + its host + process, each seen twice (count 2) with first/last times.
+  auto obs = store_->observations(id);
+  ASSERT_EQ(obs.size(), 3u);
+  for (auto& o : obs) {
+    EXPECT_EQ(o.count, 2) << o.value;
+    EXPECT_EQ(o.first_seen, "2024-01-01 00:00:00.000000");
+    EXPECT_EQ(o.last_seen, "2024-01-02 03:04:05.000000");
+    EXPECT_EQ(o.artifact, "SMS");
+  }
+  // The same input checked again replaces the earlier record.
+  auto id2 = add("phone-a", {{ObsKind::Domain, "b.example.com"}});
+  EXPECT_NE(id2, id);
+  EXPECT_EQ(store_->list().size(), 1u);
+  EXPECT_TRUE(store_->find_done(sha256_hex("phone-a"), "0.1.0", "d"));
+  EXPECT_FALSE(store_->find_done(sha256_hex("phone-a"), "0.1.0", "other"));
+  EXPECT_TRUE(store_->forget(id2));
+  EXPECT_FALSE(store_->forget(id2));
+  EXPECT_TRUE(store_->list().empty());
+  EXPECT_TRUE(store_->observations(id2).empty());
+  EXPECT_EQ(store_->db().query("SELECT COUNT(*) FROM observations").at(0).at(0), "0");
+}
+
+TEST_P(StoreTest, HuntReportsNewHitsOnceOnTheRightAcquisition) {
+  auto clean = add("clean-phone", {{ObsKind::Domain, "www.apple.com"}, {ObsKind::Url, "https://good.example.org/"}});
+  auto bad = add("bad-phone", {{ObsKind::Url, "https://cdn.evil-c2.example.com/p?q=1"}, {ObsKind::Domain, "apple.com"}});
+  (void)clean;
+  auto set = load({{"domain-name:value", "evil-c2.example.com"}}, "hunt.stix2");
+  auto r1 = store_->hunt(set);
+  ASSERT_EQ(r1.hits.size(), 1u);
+  EXPECT_EQ(r1.hits[0].acq_id, bad);
+  EXPECT_TRUE(r1.hits[0].is_new);
+  EXPECT_EQ(r1.hits[0].device, "bad-phone");
+  EXPECT_EQ(r1.hits[0].module, "sms");
+  EXPECT_EQ(r1.hits[0].ioc_value, "evil-c2.example.com");
+  EXPECT_EQ(r1.hits[0].collection, "TestSpy");
+  EXPECT_EQ(r1.hits[0].first_seen, "2024-01-01 00:00:00.000000");
+  EXPECT_EQ(r1.acquisitions, 2u);
+  EXPECT_FALSE(r1.digest_seen_before);
+  auto r2 = store_->hunt(set);
+  ASSERT_EQ(r2.hits.size(), 1u);
+  EXPECT_FALSE(r2.hits[0].is_new);
+  EXPECT_TRUE(r2.digest_seen_before);
+  // A new acquisition with the same domain is new on the next hunt; the old one is not.
+  auto bad2 = add("bad-phone-2", {{ObsKind::Domain, "evil-c2.example.com."}});
+  auto r3 = store_->hunt(set);
+  ASSERT_EQ(r3.hits.size(), 2u);
+  for (auto& h : r3.hits) EXPECT_EQ(h.is_new, h.acq_id == bad2) << h.device;
+}
+
+// The SQL hunt gives exactly the in-memory IndicatorIndex's answers on the same observations.
+TEST_P(StoreTest, HuntMatchesTheIndicatorIndex) {
+  auto set = load({{"domain-name:value", "evil.com"},
+                   {"domain-name:value", "www.spy.net"},
+                   {"domain-name:value", "10.1.2.3"},
+                   {"ipv4-addr:value", "192.0.2.7"},
+                   {"ipv6-addr:value", "2001:db8::1"},
+                   {"url:value", "https://tracker.example.org/a/b"},
+                   {"url:value", "bare.example.org/x"},
+                   {"process:name", "bh"},
+                   {"process:name", "com.apple.averylongprocessname"},
+                   {"file:name", "implant.plist"},
+                   {"file:path", "/private/var/db/evil"},
+                   {"file:path", "Library/Caches/spy.db"},
+                   {"email-addr:value", "bad@evil.com"},
+                   {"app:id", "com.spy.app"},
+                   {"file:hashes.sha256", std::string(64, 'a')},
+                   {"file:hashes.md5", std::string(32, 'b')},
+                   {"app:cert", std::string(40, 'c')},
+                   {"configuration-profile:id", "ABCDEF01-0000-0000-0000-000000000000"},
+                   {"android-property:name", "persist.spy.flag"}},
+                  "many.stix2");
+  IndicatorIndex index(set);
+  std::vector<Observation> obs = {
+      {ObsKind::Domain, "evil.com"}, {ObsKind::Domain, "A.B.Evil.COM"}, {ObsKind::Domain, "notevil.com"},
+      {ObsKind::Domain, "evil.com.au"}, {ObsKind::Domain, "www.spy.net"}, {ObsKind::Domain, "spy.net"},
+      {ObsKind::Domain, "x.www.spy.net"}, {ObsKind::Domain, "10.1.2.3"}, {ObsKind::Domain, "evil.com:443"},
+      {ObsKind::Url, "https://x.evil.com/path"}, {ObsKind::Url, "https://tracker.example.org/a/b"},
+      {ObsKind::Url, "HTTPS://Tracker.Example.org:443/a/b"}, {ObsKind::Url, "https://tracker.example.org/a/b/c"},
+      {ObsKind::Url, "http://bare.example.org/x"}, {ObsKind::Url, "https://bare.example.org/x"},
+      {ObsKind::Url, "http://192.0.2.7/x"}, {ObsKind::Ip, "192.0.2.7"}, {ObsKind::Ip, "192.0.2.7:443"},
+      {ObsKind::Ip, "2001:DB8:0::1"}, {ObsKind::Ip, "192.0.2.8"}, {ObsKind::Process, "bh"},
+      {ObsKind::Process, "/usr/libexec/bh"}, {ObsKind::Process, "bhx"}, {ObsKind::Process, "com.apple.avery"},
+      {ObsKind::Process, "com.apple.averyl"}, {ObsKind::Process, "com.apple.aver"},
+      {ObsKind::Process, "com.apple.averylongprocessname"}, {ObsKind::FileName, "implant.plist"},
+      {ObsKind::FileName, "/x/y/implant.plist"}, {ObsKind::FilePath, "/var/mobile/implant.plist"},
+      {ObsKind::FilePath, "/private/var/db/evil"}, {ObsKind::FilePath, "/var/db/evil/sub/file"},
+      {ObsKind::FilePath, "/var/db/evilness"}, {ObsKind::FilePath, "/var/db"},
+      {ObsKind::FilePath, "/var/mobile/Library/Caches/spy.db"}, {ObsKind::FilePath, "Library/Caches/spy.db"},
+      {ObsKind::FilePath, "/x/MyLibrary/Caches/spy.db"}, {ObsKind::Email, "Bad@Evil.com"},
+      {ObsKind::Email, "good@evil.com"}, {ObsKind::AppId, "COM.SPY.APP"}, {ObsKind::AppId, "com.spy.app2"},
+      {ObsKind::FileHash, std::string(64, 'A')}, {ObsKind::FileHash, std::string(32, 'b')},
+      {ObsKind::FileHash, std::string(40, 'a')}, {ObsKind::CertHash, std::string(40, 'C')},
+      {ObsKind::ProfileId, "abcdef01-0000-0000-0000-000000000000"}, {ObsKind::Property, "persist.spy.flag"},
+      {ObsKind::Property, "persist.spy"}, {ObsKind::Domain, "bad\xff.evil.com"},
+  };
+  std::map<std::int64_t, std::size_t> which;
+  for (std::size_t i = 0; i < obs.size(); ++i) which[add("obs" + std::to_string(i), {obs[i]})] = i;
+  std::set<std::pair<std::size_t, std::string>> expected, got;
+  for (std::size_t i = 0; i < obs.size(); ++i)
+    for (auto& m : index.match(obs[i])) expected.insert({i, m.indicator->value});
+  for (auto& h : store_->hunt(set).hits) got.insert({which.at(h.acq_id), h.ioc_value});
+  EXPECT_GT(expected.size(), 25u);
+  EXPECT_EQ(got, expected);
+  for (auto& [i, v] : expected)
+    if (!got.count({i, v})) ADD_FAILURE() << "missed: " << obs[i].value << " -> " << v;
+  for (auto& [i, v] : got)
+    if (!expected.count({i, v})) ADD_FAILURE() << "extra: " << obs[i].value << " -> " << v;
+}
+
+TEST_P(StoreTest, ClaimsAreExclusiveAndExpire) {
+  EXPECT_TRUE(store_->claim("sha-x", "w1", 3600));
+  EXPECT_FALSE(store_->claim("sha-x", "w2", 3600));
+  EXPECT_TRUE(store_->claim("sha-x", "w2", -1));  // expired: taken over
+  store_->release("sha-x", "w2");
+  EXPECT_TRUE(store_->claim("sha-x", "w1", 3600));
+}
+
+TEST(ObservationKeys, ReversedLabels) {
+  EXPECT_EQ(reverse_labels("a.evil.com"), "com.evil.a.");
+  EXPECT_EQ(prefix_upper("com.evil."), "com.evil/");
+  EXPECT_EQ(db_text("a\xff" "b"), "a\\xffb");
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values("sqlite", "postgresql"),
+                         [](const auto& info) { return info.param; });
