@@ -1,6 +1,7 @@
 #include "acquisition/ios_backup.hpp"
 
 #include <algorithm>
+#include <fstream>
 #include <cctype>
 #include <map>
 #include <set>
@@ -73,7 +74,19 @@ bool backup_is_encrypted(const fs::path& root) {
   auto j = plist_to_json(*data, {}, &err);
   if (!j || !j->is_object()) return false;
   auto it = j->find("IsEncrypted");
-  return it != j->end() && it->is_boolean() && it->get<bool>();
+  if (it == j->end() || !it->is_boolean() || !it->get<bool>()) return false;
+  // A decrypted copy (decrypt-backup, MVT's decrypt-backup) keeps Manifest.plist as it was,
+  // IsEncrypted included. Since iOS 10.2 an encrypted backup's Manifest.db is itself
+  // encrypted (and Manifest.plist holds its ManifestKey): a plaintext Manifest.db next to a
+  // ManifestKey means the files were decrypted. (Before 10.2 there is no ManifestKey and
+  // Manifest.db is plaintext even in encrypted backups.)
+  if (j->contains("ManifestKey")) {
+    std::string head(16, '\0');
+    std::ifstream in(root / "Manifest.db", std::ios::binary);
+    if (!in.read(head.data(), 16)) head.clear();
+    if (head == std::string("SQLite format 3\0", 16)) return false;
+  }
+  return true;
 }
 
 std::string IosBackupSource::file_id(const std::string& domain, const std::string& relative_path) {
