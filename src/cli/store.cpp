@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iostream>
 #include <set>
+#include <thread>
 
 #include <zip.h>
 
@@ -534,6 +535,24 @@ void setup_scan(CLI::App& root) {
       j.status = j.exit == 2 || j.exit >= 100 ? "failed (exit " + std::to_string(j.exit) + ", see scan.log)" : "checked";
       st->release(j.sha, worker);
       std::cerr << "[scan] " << j.c.path.string() << ": " << j.status << " in " << j.seconds << " s\n";
+    }
+    // Acquisitions claimed by other workers: wait until their result is in the store or
+    // their claim is gone (finished, failed or expired), so fleet.json covers every worker.
+    for (auto& j : jobs) {
+      if (j.status != "claimed by another worker") continue;
+      auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(std::max(1, a->claim_ttl));
+      while (std::chrono::steady_clock::now() < deadline) {
+        if (st->find_done(j.sha, kVersion, digest)) {
+          j.status = "checked by another worker";
+          break;
+        }
+        if (st->claim(j.sha, worker, a->claim_ttl)) {  // the other worker is gone without a result
+          st->release(j.sha, worker);
+          j.status = "not checked: another worker stopped without a result (run again)";
+          break;
+        }
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+      }
     }
     // fleet.json / fleet.csv from the store: includes what other workers recorded.
     Json fleet = Json::array();
