@@ -189,7 +189,7 @@ std::unique_ptr<IosFsSource> IosFsSource::open(const fs::path& path, std::string
   bool ok = fs::is_directory(st) ? s->open_folder(path, err)
             : fs::is_regular_file(st)
                 ? s->open_archive(path, err)
-                : (err && (*err = path.string() + " is neither a folder nor an archive file", true), false);
+                : ((void)(err && (*err = path.string() + " is neither a folder nor an archive file", true)), false);
   if (!ok) return nullptr;
   return s;
 }

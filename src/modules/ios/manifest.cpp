@@ -62,6 +62,12 @@ class Manifest final : public Module {
             r["owner"] = nullptr;
             r["size"] = nullptr;
           }
+          // A file row whose fileID is not 40 lower-case hex digits ("../../etc/passwd") names
+          // no file of the backup: it is never opened, and the run says so (partial).
+          if (flags == 1 && (id.size() != 40 || id.find_first_not_of("0123456789abcdef") != std::string::npos))
+            ctx.unreadable(domain + "/" + rel,
+                           "Manifest.db gives it the invalid fileID '" + utf8_backslashreplace(id.substr(0, 200)) +
+                               "' (outside the backup layout): not read");
           ctx.emit(std::move(r));
           ++n;
         },
