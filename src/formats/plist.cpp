@@ -163,17 +163,51 @@ bool prescan_bin(std::string_view s, std::size_t max_depth, std::size_t max_node
     bool container = false;
   };
   std::vector<Frame> stack;
+  // A dictionary key must be a string without NUL characters: libplist (2.2) aborts on an
+  // assert in plist_get_key_val for a UTF-16 key holding U+0000 (found by fuzz_plist).
+  // ASCII keys are cut at their first NUL by libplist itself (see id_status_cache.cpp).
+  std::string key_problem;
+  auto key_ok = [&](std::uint64_t idx) -> bool {
+    std::uint64_t o = offset_of(idx);
+    if (o < 8 || o >= n - 32) return false;
+    unsigned hi = d[o] >> 4;
+    if (hi == 0x5) return true;
+    if (hi != 0x6) {
+      key_problem = "dictionary key is not a string";
+      return false;
+    }
+    std::uint64_t count = d[o] & 0xF, p = o + 1;
+    if (count == 0xF) {
+      if (p >= n - 32) return false;
+      unsigned im = d[p];
+      if ((im >> 4) != 0x1 || (im & 0xF) > 3) return false;
+      std::uint64_t w = 1ULL << (im & 0xF);
+      if (p + 1 + w > n - 32) return false;
+      count = be_uint(d + p + 1, static_cast<std::size_t>(w));
+      p += 1 + w;
+    }
+    if (count > (n - 32 - p) / 2) return false;
+    for (std::uint64_t k = 0; k < count; ++k)
+      if (d[p + 2 * k] == 0 && d[p + 2 * k + 1] == 0) {
+        key_problem = "dictionary key holds a NUL character";
+        return false;
+      }
+    return true;
+  };
   auto push = [&](std::uint64_t idx) -> bool {
     Frame f{idx, {}, 0, false};
     if (!children(idx, f.kids)) return false;
     std::uint64_t o = offset_of(idx);
     unsigned hi = d[o] >> 4;
     f.container = hi == 0xA || hi == 0xC || hi == 0xD;
+    if (hi == 0xD)
+      for (std::size_t k = 0; k < f.kids.size() / 2; ++k)
+        if (!key_ok(f.kids[k])) return false;
     state[idx] = 1;
     stack.push_back(std::move(f));
     return true;
   };
-  if (!push(top)) return fail("object out of range");
+  if (!push(top)) return fail(key_problem.empty() ? "object out of range" : key_problem);
   while (!stack.empty()) {
     Frame& f = stack.back();
     if (f.next < f.kids.size()) {
@@ -184,7 +218,7 @@ bool prescan_bin(std::string_view s, std::size_t max_depth, std::size_t max_node
           set_error(error, "plist nesting deeper than " + std::to_string(max_depth));
           return false;
         }
-        if (!push(k)) return fail("object out of range");
+        if (!push(k)) return fail(key_problem.empty() ? "object out of range" : key_problem);
       }
       continue;
     }
@@ -331,13 +365,20 @@ struct Converter {
         if (!it) return true;
         bool ok = true;
         for (;;) {
-          char* key = nullptr;
+          // The key is fetched separately: a hostile binary plist can give a dict a key that
+          // is not a string, and libplist's plist_dict_next_item(&key) then aborts on an
+          // assert in plist_get_key_val (found by fuzz_plist).
           plist_t val = nullptr;
-          plist_dict_next_item(n, it, &key, &val);
-          if (!val) {
-            free(key);
+          plist_dict_next_item(n, it, nullptr, &val);
+          if (!val) break;
+          plist_t knode = plist_dict_item_get_key(val);
+          if (!knode || plist_get_node_type(knode) != PLIST_KEY) {
+            error = "dictionary key is not a string";
+            ok = false;
             break;
           }
+          char* key = nullptr;
+          plist_get_key_val(knode, &key);
           std::string k = key ? key : "";
           free(key);
           Json child;

@@ -41,8 +41,9 @@ class OSAnalyticsADDaily final : public Module {
       std::size_t n = 0, odd = 0;
       for (auto& [package, values] : base->items()) {
         // [date, wifi_in, wifi_out, wwan_in, wwan_out]; anything missing is null.
-        auto at = [&](std::size_t i) -> Json {
-          return values.is_array() && i < values.size() ? values[i] : Json(nullptr);
+        // (clang < 16 cannot capture a structured binding: capture a reference to it)
+        auto at = [&v = values](std::size_t i) -> Json {
+          return v.is_array() && i < v.size() ? v[i] : Json(nullptr);
         };
         if (!values.is_array() || values.size() < 5) ++odd;
         Json r = Json::object();
