@@ -6,13 +6,14 @@
 // member names, symlinks out, zip bombs and truncated gzip at the source level
 // (unit/test_android_sources.cpp, unit/test_ios_fs_source.cpp) and zip-slip end to end
 // (cli/test_android.cpp HostileZipIsPartial); truncated tar.gz end to end
-// (cli/test_check_fs.cpp); plist reference cycles and deep nesting (unit/test_plist.cpp);
-// SQLite corrupt pages and recovery (unit/test_sqlite.cpp); oversized STIX2 text
-// (unit/test_stix2.cpp).
+// (cli/test_check_fs.cpp); plist reference cycles and deep nesting at the parser level
+// (unit/test_plist.cpp; end to end here); SQLite corrupt pages and recovery
+// (unit/test_sqlite.cpp; end to end here); oversized STIX2 text (unit/test_stix2.cpp).
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
 #include <sqlite3.h>
+#include <zip.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -119,6 +120,90 @@ TEST(HostileCli, SqliteWithCorruptPageIsPartialAndStillChecked) {
   EXPECT_NE(r.out.find("evil-c2.example.com"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("Could not be checked"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("HomeDomain/Library/SMS/sms.db: damaged database"), std::string::npos) << r.out;
+}
+
+// Binary plist helpers: n nested one-element arrays, and an array that contains itself.
+std::string be(std::uint64_t v, int n) {
+  std::string s(static_cast<std::size_t>(n), '\0');
+  for (int i = n - 1; i >= 0; --i, v >>= 8) s[static_cast<std::size_t>(i)] = static_cast<char>(v & 0xff);
+  return s;
+}
+std::string bplist(const std::vector<std::string>& objects, int ref) {
+  std::string out = "bplist00";
+  std::vector<std::uint64_t> offs;
+  for (auto& o : objects) { offs.push_back(out.size()); out += o; }
+  std::uint64_t table = out.size();
+  for (auto o : offs) out += be(o, 4);
+  out += std::string(6, '\0') + std::string(1, 4) + std::string(1, static_cast<char>(ref));
+  out += be(objects.size(), 8) + be(0, 8) + be(table, 8);
+  return out;
+}
+std::string deep_bplist(std::size_t n) {
+  std::vector<std::string> objs;
+  objs.reserve(n + 1);
+  for (std::size_t i = 0; i < n; ++i) objs.push_back("\xA1" + be(i + 1, 4));
+  objs.push_back("\x10\x01");
+  return bplist(objs, 4);
+}
+std::string cyclic_bplist() {  // {"a": [self]}: dict 0 -> key 1, value array 2 -> dict 0
+  return bplist({std::string("\xD1\x01\x02", 3), "\x51" "a", std::string("\xA1\x00", 2)}, 1);
+}
+
+// A plist nested 1,000,000 deep and one whose objects form a reference cycle: both refused
+// (named, partial), the rest of the backup still checked.
+TEST(HostileCli, DeepAndCyclicPlistsArePartial) {
+  Ios f;
+  BackupBuilder b(f.backup);
+  b.add_sqlite("HomeDomain", "Library/SMS/sms.db", sms_sql(1, "see http://evil-c2.example.com/x"));
+  b.add_file("HomeDomain", "Library/Preferences/.GlobalPreferences.plist", deep_bplist(1'000'000));
+  b.add_file("HomeDomain", "Library/Preferences/com.apple.identityservices.idstatuscache.plist", cyclic_bplist());
+  b.finish();
+  auto t0 = Clock::now();
+  auto r = f.check();
+  EXPECT_LT(Clock::now() - t0, std::chrono::seconds(120));
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;  // the SMS hit is still found
+  EXPECT_NE(r.out.find("Could not be checked"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(".GlobalPreferences.plist"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("idstatuscache.plist"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("deeper"), std::string::npos) << r.out;
+}
+
+// A zip file on disk from (name, bytes) pairs, returned as bytes.
+std::string zip_bytes(const fs::path& scratch, const std::vector<std::pair<std::string, std::string>>& entries) {
+  int err = 0;
+  zip_t* z = zip_open(scratch.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &err);
+  EXPECT_NE(z, nullptr);
+  if (!z) return {};
+  for (auto& [name, data] : entries) {
+    zip_source_t* src = zip_source_buffer(z, data.data(), data.size(), 0);
+    EXPECT_GE(zip_file_add(z, name.c_str(), src, ZIP_FL_ENC_UTF_8), 0);
+  }
+  EXPECT_EQ(zip_close(z), 0);
+  return slurp(scratch);
+}
+
+// Intrusion logs inside zip in zip in zip... (40 levels): the shallow events are checked,
+// the nesting is cut (reported with the member's name) in bounded time.
+TEST(HostileCli, DeeplyNestedZipsAreCut) {
+  Scratch dir;
+  const std::string ev = R"({"dns_event": {"event_time": 1750000000123, "hostname": "evil-c2.example.com", )"
+                         R"("ip_addresses": ["/1.2.3.4"], "package_name": "com.x"}})";
+  std::string inner = zip_bytes(dir / "z.zip", {{"day.txt", ev + "\n"}});
+  for (int i = 0; i < 40; ++i) inner = zip_bytes(dir / "z.zip", {{"level" + std::to_string(i) + ".zip", inner}});
+  fs::path qf = dir / "qf";
+  write_file(qf / "getprop.txt", "[persist.sys.timezone]: [Europe/Rome]\n[ro.build.version.sdk]: [36]\n");
+  write_file(qf / "intrusion_logs/shallow.txt", ev + "\n");
+  write_file(qf / "intrusion_logs/deep.zip", inner);
+  write_file(dir / "t.stix2", kStix);
+  auto t0 = Clock::now();
+  auto r = run_bridle({"android", "check-androidqf", qf.string(), "-i", (dir / "t.stix2").string(), "-o",
+                       (dir / "out").string()},
+                      {"XDG_DATA_HOME=" + (dir / "xdg").string(), "BRIDLE_STIX2="});
+  EXPECT_LT(Clock::now() - t0, std::chrono::seconds(60));
+  EXPECT_TRUE(r.exit_code == 1 || r.exit_code == 3) << r.out << r.err;
+  EXPECT_NE(r.out.find("evil-c2.example.com"), std::string::npos) << r.out;
+  EXPECT_NE((r.out + r.err).find("nested too deeply"), std::string::npos) << r.out << r.err;
+  EXPECT_NE((r.out + r.err).find("deep.zip"), std::string::npos) << r.out << r.err;
 }
 
 // A 1 GB indicators file (sparse): refused quickly with its name, never loaded.
