@@ -1,7 +1,9 @@
 // AQFFiles: androidqf files.json (a JSON list, or NDJSON), file metadata and hashes. Times
 // are converted to the device's local time (persist.sys.timezone; UTC when unknown). Files
 // under /data/local/tmp/ (where exploits and implants are staged) are HIGH alerts.
+#include <algorithm>
 #include <set>
+#include <string_view>
 
 #include "core/util.hpp"
 #include "modules/android/common.hpp"
@@ -30,23 +32,11 @@ class AqfFiles final : public Module {
     auto tz = TimeZone::load(src->timezone, &tzerr);
     if (src->timezone.empty()) ctx.warn("Unable to determine device timezone, using UTC");
     else if (!tz) ctx.warn(tzerr + "; using UTC");
-    std::vector<Json> entries;
-    Json list = parse_json_exact(*text);
-    if (list.is_array()) {
-      for (auto& e : list) entries.push_back(std::move(e));
-    } else {
-      std::size_t bad = 0;
-      for (auto& line : split(*text, '\n')) {
-        if (trim(line).empty()) continue;
-        Json e = parse_json_exact(line);
-        if (e.is_object()) entries.push_back(std::move(e));
-        else ++bad;
-      }
-      if (bad) ctx.unreadable(f->path, std::to_string(bad) + " lines are not JSON objects");
-    }
+    // Parse element by element (never the whole file as one document) so memory stays flat
+    // however many entries the listing has: each element is parsed, emitted and dropped.
     std::size_t n = 0;
-    for (auto& e : entries) {
-      if (!e.is_object()) continue;
+    auto handle = [&](Json e) {
+      if (!e.is_object()) return;
       for (const char* k : kTimeFields) {
         auto it = e.find(k);
         if (it != e.end() && it->is_number()) *it = to_device_local(it->get<double>(), tz.get());
@@ -60,6 +50,63 @@ class AqfFiles final : public Module {
       }
       ctx.emit(std::move(e));
       ++n;
+    };
+    std::string_view t = *text;
+    auto is_ws = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+    std::size_t p = 0;
+    while (p < t.size() && is_ws(t[p])) ++p;
+    if (p < t.size() && t[p] == '[') {
+      std::size_t bad = 0;
+      bool closed = false, truncated = false;
+      ++p;
+      while (p < t.size()) {
+        while (p < t.size() && is_ws(t[p])) ++p;
+        if (p >= t.size()) break;
+        if (t[p] == ']') { closed = true; ++p; break; }
+        // One top-level element: up to the ',' or ']' at nesting depth 0 outside strings.
+        std::size_t b = p;
+        int depth = 0;
+        bool in_str = false;
+        for (; p < t.size(); ++p) {
+          char c = t[p];
+          if (in_str) {
+            if (c == '\\') ++p;
+            else if (c == '"') in_str = false;
+            continue;
+          }
+          if (c == '"') in_str = true;
+          else if (c == '{' || c == '[') ++depth;
+          else if (c == '}' || c == ']') {
+            if (depth == 0) break;
+            --depth;
+          } else if (c == ',' && depth == 0) break;
+        }
+        if (p >= t.size()) truncated = true;  // the text ends inside this element
+        std::string_view elem = t.substr(b, std::min(p, t.size()) - b);
+        Json e = parse_json_exact(elem);
+        if (e.is_discarded()) ++bad;
+        else handle(std::move(e));
+        if (p < t.size() && t[p] == ',') ++p;
+      }
+      if (!closed && !truncated) ++bad;
+      else {
+        while (p < t.size() && is_ws(t[p])) ++p;
+        if (p < t.size()) ++bad;
+      }
+      if (bad) ctx.unreadable(f->path, std::to_string(bad) + " elements of the JSON list are not valid JSON");
+    } else {
+      std::size_t bad = 0;
+      while (p < t.size()) {
+        std::size_t nl = t.find('\n', p);
+        if (nl == std::string_view::npos) nl = t.size();
+        std::string_view line = t.substr(p, nl - p);
+        p = nl + 1;
+        if (trim(line).empty()) continue;
+        Json e = parse_json_exact(line);
+        if (e.is_object()) handle(std::move(e));
+        else ++bad;
+      }
+      if (bad) ctx.unreadable(f->path, std::to_string(bad) + " lines are not JSON objects");
     }
     ctx.info("Found a total of " + std::to_string(n) + " files");
   }
