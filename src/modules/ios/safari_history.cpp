@@ -2,7 +2,6 @@
 // injection heuristic (an http:// visit redirected to another domain in under a second, the
 // trace of Pegasus network injection documented by Amnesty in 2021).
 #include <cmath>
-#include <map>
 
 #include "core/timeutil.hpp"
 #include "indicators/indicators.hpp"
@@ -52,13 +51,22 @@ class SafariHistory final : public Module {
       auto col = [&](const char* c) {
         return ios::has_column(vcols, c) ? std::string("history_visits.") + c : std::string("NULL");
       };
+      // The redirect destination's id, URL and time come from correlated primary-key lookups
+      // in the SELECT list, so records stream straight through (nothing is buffered) while the
+      // FROM clause, and so the row order, stays that of the plain visits query.
+      std::string dest = col("redirect_destination");
+      auto dest_sub = [&](const char* what) {
+        return std::string("(SELECT ") + what +
+               " FROM history_visits AS v2 JOIN history_items AS i2 ON i2.id = v2.history_item "
+               "WHERE v2.id = " + dest + " LIMIT 1)";
+      };
       std::string sql =
           "SELECT history_items.id AS id, history_items.url AS url, history_visits.id AS visit_id, "
           "history_visits.visit_time AS visit_time, " + col("redirect_source") + " AS redirect_source, " +
-          col("redirect_destination") + " AS redirect_destination "
+          dest + " AS redirect_destination, " + dest_sub("v2.id") + " AS dest_visit_id, " +
+          dest_sub("i2.url") + " AS dest_url, " + dest_sub("v2.visit_time") + " AS dest_visit_time "
           "FROM history_items JOIN history_visits ON history_visits.history_item = history_items.id "
           "ORDER BY history_visits.visit_time ASC";
-      std::vector<Json> records;
       std::string ref = ios::evidence_ref(db.file);
       ios::run_query(ctx, db, sql, [&](const SqliteRow& row) {
         Json r;
@@ -70,46 +78,41 @@ class SafariHistory final : public Module {
         r["redirect_source"] = row.value(4);
         r["redirect_destination"] = row.value(5);
         r["safari_history_db"] = ref;
-        records.push_back(std::move(r));
+        check_injection(ctx, r, row.value(6), row.value(7), row.value(8));
+        ctx.emit(std::move(r));
+        ++total;
         return true;
       });
-      find_injections(ctx, records);
-      for (auto& r : records) ctx.emit(std::move(r));
-      total += records.size();
     }
     ctx.info("Extracted a total of " + std::to_string(total) + " history records");
   }
 
-  // Visit ids only mean something inside their own database, so this runs per database.
-  static void find_injections(ModuleContext& ctx, const std::vector<Json>& records) {
-    std::map<std::int64_t, const Json*> by_visit;
-    for (auto& r : records)
-      if (r["visit_id"].is_number_integer()) by_visit.emplace(r["visit_id"].get<std::int64_t>(), &r);
-    for (auto& r : records) {
-      std::string url = jstr(r, "url");
-      if (url.rfind("http://", 0) != 0) continue;
-      const Json& dest_id = r["redirect_destination"];
-      if (!dest_id.is_number_integer()) continue;
-      auto it = by_visit.find(dest_id.get<std::int64_t>());
-      if (it == by_visit.end()) continue;
-      const Json& dest = *it->second;
-      std::string dest_url = jstr(dest, "url");
-      std::string from_host = normalize_host(url_host(url));
-      std::string to_host = normalize_host(url_host(dest_url));
-      if (from_host.empty() || to_host.empty() || from_host == to_host) continue;
-      auto t0 = mac_to_unix_us(r["timestamp"]);
-      auto t1 = mac_to_unix_us(dest["timestamp"]);
-      if (!t0 || !t1) continue;
-      std::int64_t elapsed = *t1 - *t0;
-      // MVT tests timedelta.seconds == 0: a redirect 0 <= elapsed < 1 s (negative deltas
-      // have seconds 86399 there, so they are not flagged either).
-      if (elapsed < 0 || elapsed >= 1000000) continue;
-      std::string secs = pystr(Json(static_cast<double>(elapsed) / 1e6));
-      ctx.alert(Level::Medium,
-                "Redirect took less than a second! (" + secs + "s) from " + url + " to " + dest_url +
-                    " (visit " + pystr(r, "visit_id") + " -> " + pystr(dest, "visit_id") + ")",
-                jstr(r, "isodate"), r);
-    }
+  // The network injection heuristic for one visit `r`, given its redirect destination's visit
+  // id, URL and time (looked up in the same database: visit ids only mean something there).
+  static void check_injection(ModuleContext& ctx, const Json& r, const Json& dest_visit_id,
+                              const Json& dest_url_v, const Json& dest_time) {
+    std::string url = jstr(r, "url");
+    if (url.rfind("http://", 0) != 0) return;
+    const Json& dest_id = r["redirect_destination"];
+    if (!dest_id.is_number_integer() || !dest_visit_id.is_number_integer() || dest_visit_id != dest_id) return;
+    std::string dest_url = dest_url_v.is_null()     ? std::string()
+                           : dest_url_v.is_string() ? dest_url_v.get<std::string>()
+                                                    : dest_url_v.dump();  // as jstr()
+    std::string from_host = normalize_host(url_host(url));
+    std::string to_host = normalize_host(url_host(dest_url));
+    if (from_host.empty() || to_host.empty() || from_host == to_host) return;
+    auto t0 = mac_to_unix_us(r["timestamp"]);
+    auto t1 = mac_to_unix_us(dest_time);
+    if (!t0 || !t1) return;
+    std::int64_t elapsed = *t1 - *t0;
+    // MVT tests timedelta.seconds == 0: a redirect 0 <= elapsed < 1 s (negative deltas
+    // have seconds 86399 there, so they are not flagged either).
+    if (elapsed < 0 || elapsed >= 1000000) return;
+    std::string secs = pystr(Json(static_cast<double>(elapsed) / 1e6));
+    ctx.alert(Level::Medium,
+              "Redirect took less than a second! (" + secs + "s) from " + url + " to " + dest_url +
+                  " (visit " + pystr(r, "visit_id") + " -> " + pystr(dest_visit_id) + ")",
+              jstr(r, "isodate"), r);
   }
 
   void observe(const Json& r, std::vector<Observation>& out) const override {
