@@ -6,56 +6,11 @@
 #include "indicators/indicators.hpp"
 #include "support/backup_builder.hpp"
 #include "core/util.hpp"
+#include "support/module_runner.hpp"
 #include "support/support.hpp"
 
 using namespace bridle;
 using namespace bridle::test;
-
-namespace {
-
-struct Run {
-  ScanResult result;
-  Json records = Json::array();
-};
-
-// Runs one module over a finished backup, with an optional STIX2 bundle.
-Run scan(const std::filesystem::path& backup, const Scratch& out, const std::string& module,
-         const std::string& slug, const char* stix = nullptr) {
-  std::string err;
-  auto src = IosBackupSource::open(backup, &err);
-  EXPECT_TRUE(src) << err;
-  IndicatorSet set;
-  if (stix) {
-    EXPECT_TRUE(set.load_bundle(stix, "test.stix2"));
-  }
-  IndicatorIndex index(set);
-  auto mods = ModuleRegistry::instance().create(kIosBackup);
-  EXPECT_TRUE(select_modules(mods, {module}, &err)) << err;
-  ScanOptions opts;
-  opts.output_dir = out.path();
-  opts.threads = 1;
-  opts.module_options.have_indicators = stix != nullptr;
-  Run r;
-  r.result = Engine(stix ? &set : nullptr, stix ? &index : nullptr).run(std::move(mods), src.get(), nullptr, opts);
-  auto file = out / (slug + ".json");
-  if (std::filesystem::exists(file)) r.records = Json::parse(slurp(file));
-  return r;
-}
-
-[[maybe_unused]] bool has_row(const ScanResult& r, const std::string& ts, const std::string& event, const std::string& desc) {
-  for (auto& t : r.timeline)
-    if (t.timestamp == ts && t.event == event && t.description == desc) return true;
-  return false;
-}
-
-[[maybe_unused]] std::string stix_with(const std::string& pattern) {
-  return R"({"type":"bundle","id":"bundle--1","objects":[
- {"type":"malware","id":"malware--1","name":"Spy"},
- {"type":"indicator","id":"indicator--1","pattern":")" + pattern + R"(","pattern_type":"stix"},
- {"type":"relationship","id":"relationship--1","source_ref":"indicator--1","target_ref":"malware--1"}]})";
-}
-
-}  // namespace
 
 namespace {
 
@@ -82,9 +37,8 @@ std::filesystem::path build(const Scratch& d) {
 TEST(Applications, MetadataHeuristicsIndicators) {
   Scratch d;
   auto root = build(d);
-  Scratch out;
   auto stix = stix_with("[app:id='com.evil.app']");
-  auto r = scan(root, out, "Applications", "applications", stix.c_str());
+  auto r = run_ios_module(root, "Applications", stix);
   ASSERT_EQ(r.records.size(), 3u);
   const Json* evil = nullptr;
   for (auto& a : r.records)
@@ -103,15 +57,14 @@ TEST(Applications, MetadataHeuristicsIndicators) {
   }
   EXPECT_EQ(medium, 2);  // TestFlight installer; no softwareVersionBundleId
   EXPECT_EQ(critical, 1);
-  EXPECT_TRUE(has_row(r.result, "2021-03-04 05:06:07.000000", "app_installed",
-                      "App com.evil.app version 1.0 from Evil Ltd installed from com.apple.TestFlight"));
+  EXPECT_TRUE(has_timeline_row(r.result, "2021-03-04 05:06:07.000000", "app_installed",
+                               "App com.evil.app version 1.0 from Evil Ltd installed from com.apple.TestFlight"));
 }
 
 TEST(Applications, MissingBundleIdAlertsWithoutIndicators) {
   Scratch d;
   auto root = build(d);
-  Scratch out;
-  auto r = scan(root, out, "Applications", "applications");
+  auto r = run_ios_module(root, "Applications");
   bool missing = false;
   for (auto& a : r.result.alerts)
     if (a.message == "Suspicious application identified without softwareVersionBundleId") missing = true;

@@ -6,6 +6,7 @@
 #include "engine/engine.hpp"
 #include "indicators/indicators.hpp"
 #include "support/backup_builder.hpp"
+#include "support/module_runner.hpp"
 #include "support/support.hpp"
 
 using namespace bridle;
@@ -18,31 +19,11 @@ const char* kStix = R"({"type":"bundle","id":"bundle--1","objects":[
  {"type":"indicator","id":"indicator--1","pattern":"[email-addr:value='attacker@example.org']","pattern_type":"stix"},
  {"type":"relationship","id":"relationship--1","source_ref":"indicator--1","target_ref":"malware--1"}]})";
 
-struct Run {
-  ScanResult result;
-  Json records = Json::array();
-};
-
-Run run_calendar(const Scratch& dir, const std::string& sql) {
+ModuleRun run_calendar(const Scratch& dir, const std::string& sql) {
   BackupBuilder b(dir / "backup");
   b.add_sqlite("HomeDomain", "Library/Calendar/Calendar.sqlitedb", sql);
   b.finish();
-  std::string err;
-  auto src = IosBackupSource::open(dir / "backup", &err);
-  EXPECT_TRUE(src) << err;
-  IndicatorSet set;
-  EXPECT_TRUE(set.load_bundle(kStix, "test.stix2"));
-  IndicatorIndex index(set);
-  auto mods = ModuleRegistry::instance().create(kIosBackup);
-  EXPECT_TRUE(select_modules(mods, {"Calendar"}, &err)) << err;
-  ScanOptions opts;
-  opts.output_dir = dir / "out";
-  std::filesystem::create_directories(*opts.output_dir);
-  Run r;
-  r.result = Engine(&set, &index).run(std::move(mods), src.get(), nullptr, opts);
-  auto p = dir / "out" / "calendar.json";
-  if (std::filesystem::exists(p)) r.records = Json::parse(slurp(p));
-  return r;
+  return run_ios_module(dir / "backup", "Calendar", kStix);
 }
 
 const char* kSchema =
@@ -157,13 +138,10 @@ TEST(Calendar, CorpusMatchesMvt) {
   IndicatorSet set;
   ASSERT_TRUE(set.load_file(shared / "corpus/mvt-results/test.stix2"));
   ASSERT_TRUE(set.load_file(shared / "corpus/mvt-results/demo.stix2"));
-  IndicatorIndex index(set);
-  auto mods = ModuleRegistry::instance().create(kIosBackup);
-  ASSERT_TRUE(select_modules(mods, {"Calendar"}, &err));
-  ScanOptions opts;
-  opts.output_dir = d / "out";
-  std::filesystem::create_directories(*opts.output_dir);
-  Engine(&set, &index).run(std::move(mods), src.get(), nullptr, opts);
+  ModuleRunOptions o;
+  o.out_dir = d / "out";
+  o.indicators = &set;
+  run_ios_module(*src, "Calendar", "", o);
   auto mvt = shared / "corpus/mvt-results/ios_check_backup";
   EXPECT_EQ(Json::parse(slurp(d / "out" / "calendar.json")), Json::parse(slurp(mvt / "calendar.json")));
   EXPECT_EQ(Json::parse(slurp(d / "out" / "calendar_detected.json")),

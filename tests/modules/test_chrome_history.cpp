@@ -5,56 +5,11 @@
 #include "engine/engine.hpp"
 #include "indicators/indicators.hpp"
 #include "support/backup_builder.hpp"
+#include "support/module_runner.hpp"
 #include "support/support.hpp"
 
 using namespace bridle;
 using namespace bridle::test;
-
-namespace {
-
-struct Run {
-  ScanResult result;
-  Json records = Json::array();
-};
-
-// Runs one module over a finished backup, with an optional STIX2 bundle.
-Run scan(const std::filesystem::path& backup, const Scratch& out, const std::string& module,
-         const std::string& slug, const char* stix = nullptr) {
-  std::string err;
-  auto src = IosBackupSource::open(backup, &err);
-  EXPECT_TRUE(src) << err;
-  IndicatorSet set;
-  if (stix) {
-    EXPECT_TRUE(set.load_bundle(stix, "test.stix2"));
-  }
-  IndicatorIndex index(set);
-  auto mods = ModuleRegistry::instance().create(kIosBackup);
-  EXPECT_TRUE(select_modules(mods, {module}, &err)) << err;
-  ScanOptions opts;
-  opts.output_dir = out.path();
-  opts.threads = 1;
-  opts.module_options.have_indicators = stix != nullptr;
-  Run r;
-  r.result = Engine(stix ? &set : nullptr, stix ? &index : nullptr).run(std::move(mods), src.get(), nullptr, opts);
-  auto file = out / (slug + ".json");
-  if (std::filesystem::exists(file)) r.records = Json::parse(slurp(file));
-  return r;
-}
-
-[[maybe_unused]] bool has_row(const ScanResult& r, const std::string& ts, const std::string& event, const std::string& desc) {
-  for (auto& t : r.timeline)
-    if (t.timestamp == ts && t.event == event && t.description == desc) return true;
-  return false;
-}
-
-[[maybe_unused]] std::string stix_with(const std::string& pattern) {
-  return R"({"type":"bundle","id":"bundle--1","objects":[
- {"type":"malware","id":"malware--1","name":"Spy"},
- {"type":"indicator","id":"indicator--1","pattern":")" + pattern + R"(","pattern_type":"stix"},
- {"type":"relationship","id":"relationship--1","source_ref":"indicator--1","target_ref":"malware--1"}]})";
-}
-
-}  // namespace
 
 namespace {
 
@@ -73,9 +28,8 @@ TEST(ChromeHistory, VisitsIndicatorsTimeline) {
   b.add_sqlite("AppDomain-com.google.chrome.ios", "Library/Application Support/Google/Chrome/Default/History",
                kHistory);
   b.finish();
-  Scratch out;
   auto stix = stix_with("[domain-name:value='evil.org']");
-  auto r = scan(b.root(), out, "ChromeHistory", "chrome_history", stix.c_str());
+  auto r = run_ios_module(b.root(), "ChromeHistory", stix);
   ASSERT_EQ(r.records.size(), 2u);
   EXPECT_EQ(r.records[0], Json::parse(R"({"id": 1, "url": "https://example.com/", "visit_id": 11,
       "timestamp": 13230000000000000, "isodate": "2020-03-30 00:00:00.000000", "redirect_source": 0})"));
@@ -83,8 +37,8 @@ TEST(ChromeHistory, VisitsIndicatorsTimeline) {
   ASSERT_EQ(r.result.alerts.size(), 1u);
   EXPECT_EQ(r.result.alerts[0].level, Level::Critical);
   EXPECT_EQ(r.result.alerts[0].matched->value, "evil.org");
-  EXPECT_TRUE(has_row(r.result, "2020-03-30 00:00:01.000000", "visit",
-                      "2 - https://bad.evil.org/x (visit ID: 10, redirect source: 11)"));
+  EXPECT_TRUE(has_timeline_row(r.result, "2020-03-30 00:00:01.000000", "visit",
+                               "2 - https://bad.evil.org/x (visit ID: 10, redirect source: 11)"));
 }
 
 }  // namespace

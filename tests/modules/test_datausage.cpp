@@ -7,6 +7,7 @@
 #include "indicators/indicators.hpp"
 #include "modules/ios/netbase.hpp"
 #include "support/backup_builder.hpp"
+#include "support/module_runner.hpp"
 #include "support/support.hpp"
 
 using namespace bridle;
@@ -40,47 +41,14 @@ const char* kRows =
     "INSERT INTO ZLIVEUSAGE VALUES (3, 1, 1, 0, 0, 0, 3, NULL, 588812250.0, 0.0, 0.0, 10.0, 0.0);"
     "INSERT INTO ZLIVEUSAGE VALUES (4, 1, 1, 0, 0, 0, 6, NULL, 588812650.0, 0.0, 0.0, 5.0, 6.0);";
 
-struct Run {
-  ScanResult result;
-  Json records = Json::array();
-  std::vector<const Alert*> alerts(Level l) const {
-    std::vector<const Alert*> out;
-    for (auto& a : result.alerts)
-      if (a.level == l) out.push_back(&a);
-    return out;
-  }
-  std::vector<const TimelineEntry*> rows(const std::string& event) const {
-    std::vector<const TimelineEntry*> out;
-    for (auto& t : result.timeline)
-      if (t.event == event) out.push_back(&t);
-    return out;
-  }
-};
-
-Run run_module(IosSource& src, const Scratch& dir, bool with_iocs = true, bool fast = false) {
-  IndicatorSet set;
-  if (with_iocs) {
-    EXPECT_TRUE(set.load_bundle(kStix, "test.stix2"));
-  }
-  IndicatorIndex index(set);
-  auto mods = ModuleRegistry::instance().create(src.is_backup() ? kIosBackup : kIosFs);
-  std::string err;
-  EXPECT_TRUE(select_modules(mods, {"Datausage"}, &err)) << err;
-  EXPECT_EQ(mods.size(), 1u);
-  ScanOptions opts;
-  opts.output_dir = dir / "out";
-  opts.threads = 1;
-  opts.module_options.fast = fast;
-  opts.module_options.have_indicators = with_iocs;
-  std::filesystem::create_directories(*opts.output_dir);
-  Run r;
-  r.result = Engine(&set, &index).run(std::move(mods), &src, nullptr, opts);
-  auto p = *opts.output_dir / "datausage.json";
-  if (std::filesystem::exists(p)) r.records = Json::parse(slurp(p));
-  return r;
+ModuleRun run_module(IosSource& src, const Scratch& dir, bool with_iocs = true, bool fast = false) {
+  ModuleRunOptions o;
+  o.fast = fast;
+  o.out_dir = dir / "out";
+  return run_ios_module(src, "Datausage", with_iocs ? kStix : "", o);
 }
 
-Run run_backup(const Scratch& dir, const std::string& sql, bool with_iocs = true) {
+ModuleRun run_backup(const Scratch& dir, const std::string& sql, bool with_iocs = true) {
   BackupBuilder b(dir / "backup");
   b.add_sqlite("WirelessDomain", "Library/Databases/DataUsage.sqlite", sql);
   b.finish();

@@ -5,56 +5,11 @@
 #include "engine/engine.hpp"
 #include "indicators/indicators.hpp"
 #include "support/backup_builder.hpp"
+#include "support/module_runner.hpp"
 #include "support/support.hpp"
 
 using namespace bridle;
 using namespace bridle::test;
-
-namespace {
-
-struct Run {
-  ScanResult result;
-  Json records = Json::array();
-};
-
-// Runs one module over a finished backup, with an optional STIX2 bundle.
-Run scan(const std::filesystem::path& backup, const Scratch& out, const std::string& module,
-         const std::string& slug, const char* stix = nullptr) {
-  std::string err;
-  auto src = IosBackupSource::open(backup, &err);
-  EXPECT_TRUE(src) << err;
-  IndicatorSet set;
-  if (stix) {
-    EXPECT_TRUE(set.load_bundle(stix, "test.stix2"));
-  }
-  IndicatorIndex index(set);
-  auto mods = ModuleRegistry::instance().create(kIosBackup);
-  EXPECT_TRUE(select_modules(mods, {module}, &err)) << err;
-  ScanOptions opts;
-  opts.output_dir = out.path();
-  opts.threads = 1;
-  opts.module_options.have_indicators = stix != nullptr;
-  Run r;
-  r.result = Engine(stix ? &set : nullptr, stix ? &index : nullptr).run(std::move(mods), src.get(), nullptr, opts);
-  auto file = out / (slug + ".json");
-  if (std::filesystem::exists(file)) r.records = Json::parse(slurp(file));
-  return r;
-}
-
-[[maybe_unused]] bool has_row(const ScanResult& r, const std::string& ts, const std::string& event, const std::string& desc) {
-  for (auto& t : r.timeline)
-    if (t.timestamp == ts && t.event == event && t.description == desc) return true;
-  return false;
-}
-
-[[maybe_unused]] std::string stix_with(const std::string& pattern) {
-  return R"({"type":"bundle","id":"bundle--1","objects":[
- {"type":"malware","id":"malware--1","name":"Spy"},
- {"type":"indicator","id":"indicator--1","pattern":")" + pattern + R"(","pattern_type":"stix"},
- {"type":"relationship","id":"relationship--1","source_ref":"indicator--1","target_ref":"malware--1"}]})";
-}
-
-}  // namespace
 
 namespace {
 
@@ -76,9 +31,8 @@ TEST(FirefoxHistory, VisitsAndIndicators) {
   BackupBuilder b(d / "backup");
   b.add_sqlite("AppDomainGroup-group.org.mozilla.ios.Firefox", "profile.profile/browser.db", kBrowserDb);
   b.finish();
-  Scratch out;
   auto stix = stix_with("[domain-name:value='evil.org']");
-  auto r = scan(b.root(), out, "FirefoxHistory", "firefox_history", stix.c_str());
+  auto r = run_ios_module(b.root(), "FirefoxHistory", stix);
   ASSERT_EQ(r.records.size(), 2u);
   // A REAL date divides to a float and keeps its fraction (INTEGER dates give whole seconds).
   EXPECT_EQ(r.records[0]["isodate"], "2020-03-30 00:00:00.123456");
@@ -89,8 +43,8 @@ TEST(FirefoxHistory, VisitsAndIndicators) {
   for (auto& [k, v] : r.records[0].items()) keys.push_back(k);
   EXPECT_EQ(keys, (std::vector<std::string>{"id", "isodate", "url", "title", "i1000000s_local", "type"}));
   ASSERT_EQ(r.result.alerts.size(), 1u);
-  EXPECT_TRUE(has_row(r.result, "2020-03-30 00:00:01.000000", "firefox_history",
-                      "Firefox visit with ID 2 to URL: https://a.evil.org/p"));
+  EXPECT_TRUE(has_timeline_row(r.result, "2020-03-30 00:00:01.000000", "firefox_history",
+                               "Firefox visit with ID 2 to URL: https://a.evil.org/p"));
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include "engine/engine.hpp"
 #include "indicators/indicators.hpp"
 #include "support/backup_builder.hpp"
+#include "support/module_runner.hpp"
 #include "support/support.hpp"
 
 using namespace bridle;
@@ -12,30 +13,11 @@ using namespace bridle::test;
 
 namespace {
 
-struct Run {
-  ScanResult result;
-  Json records = Json::array();
-};
-
-Run run_prefs(const Scratch& dir, const std::string& plist) {
+ModuleRun run_prefs(const Scratch& dir, const std::string& plist) {
   BackupBuilder b(dir / "backup");
   b.add_file("HomeDomain", "Library/Preferences/.GlobalPreferences.plist", plist);
   b.finish();
-  std::string err;
-  auto src = IosBackupSource::open(dir / "backup", &err);
-  EXPECT_TRUE(src) << err;
-  IndicatorSet set;
-  IndicatorIndex index(set);
-  auto mods = ModuleRegistry::instance().create(kIosBackup);
-  EXPECT_TRUE(select_modules(mods, {"GlobalPreferences"}, &err)) << err;
-  ScanOptions opts;
-  opts.output_dir = dir / "out";
-  std::filesystem::create_directories(*opts.output_dir);
-  Run r;
-  r.result = Engine(&set, &index).run(std::move(mods), src.get(), nullptr, opts);
-  auto p = dir / "out" / "global_preferences.json";
-  if (std::filesystem::exists(p)) r.records = Json::parse(slurp(p));
-  return r;
+  return run_ios_module(dir / "backup", "GlobalPreferences", "");
 }
 
 TEST(GlobalPreferences, RecordsInFileOrderAndLockdownEnabled) {
@@ -93,13 +75,10 @@ TEST(GlobalPreferences, CorpusMatchesMvt) {
   ASSERT_TRUE(src) << err;
   Scratch d;
   IndicatorSet set;
-  IndicatorIndex index(set);
-  auto mods = ModuleRegistry::instance().create(kIosBackup);
-  ASSERT_TRUE(select_modules(mods, {"GlobalPreferences"}, &err));
-  ScanOptions opts;
-  opts.output_dir = d / "out";
-  std::filesystem::create_directories(*opts.output_dir);
-  Engine(&set, &index).run(std::move(mods), src.get(), nullptr, opts);
+  ModuleRunOptions o;
+  o.out_dir = d / "out";
+  o.indicators = &set;
+  run_ios_module(*src, "GlobalPreferences", "", o);
   auto mvt = shared / "corpus/mvt-results/ios_check_backup";
   EXPECT_EQ(Json::parse(slurp(d / "out" / "global_preferences.json")),
             Json::parse(slurp(mvt / "global_preferences.json")));

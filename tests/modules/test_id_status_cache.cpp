@@ -8,6 +8,7 @@
 #include "engine/engine.hpp"
 #include "indicators/indicators.hpp"
 #include "support/backup_builder.hpp"
+#include "support/module_runner.hpp"
 #include "support/support.hpp"
 
 using namespace bridle;
@@ -90,33 +91,11 @@ class BplistWriter {
   std::vector<std::string> objects_;
 };
 
-struct Run {
-  ScanResult result;
-  Json records = Json::array();
-};
-
-Run run_cache(const Scratch& dir, const std::string& plist, bool with_iocs = true) {
+ModuleRun run_cache(const Scratch& dir, const std::string& plist, bool with_iocs = true) {
   BackupBuilder b(dir / "backup");
   b.add_file("HomeDomain", "Library/Preferences/com.apple.identityservices.idstatuscache.plist", plist);
   b.finish();
-  std::string err;
-  auto src = IosBackupSource::open(dir / "backup", &err);
-  EXPECT_TRUE(src) << err;
-  IndicatorSet set;
-  if (with_iocs) {
-    EXPECT_TRUE(set.load_bundle(kStix, "test.stix2"));
-  }
-  IndicatorIndex index(set);
-  auto mods = ModuleRegistry::instance().create(kIosBackup);
-  EXPECT_TRUE(select_modules(mods, {"IDStatusCache"}, &err)) << err;
-  ScanOptions opts;
-  opts.output_dir = dir / "out";
-  std::filesystem::create_directories(*opts.output_dir);
-  Run r;
-  r.result = Engine(&set, &index).run(std::move(mods), src.get(), nullptr, opts);
-  auto p = dir / "out" / "id_status_cache.json";
-  if (std::filesystem::exists(p)) r.records = Json::parse(slurp(p));
-  return r;
+  return run_ios_module(dir / "backup", "IDStatusCache", with_iocs ? kStix : "");
 }
 
 Json sample() {

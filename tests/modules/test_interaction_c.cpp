@@ -6,56 +6,11 @@
 #include "engine/engine.hpp"
 #include "indicators/indicators.hpp"
 #include "support/backup_builder.hpp"
+#include "support/module_runner.hpp"
 #include "support/support.hpp"
 
 using namespace bridle;
 using namespace bridle::test;
-
-namespace {
-
-struct Run {
-  ScanResult result;
-  Json records = Json::array();
-};
-
-// Runs one module over a finished backup, with an optional STIX2 bundle.
-Run scan(const std::filesystem::path& backup, const Scratch& out, const std::string& module,
-         const std::string& slug, const char* stix = nullptr) {
-  std::string err;
-  auto src = IosBackupSource::open(backup, &err);
-  EXPECT_TRUE(src) << err;
-  IndicatorSet set;
-  if (stix) {
-    EXPECT_TRUE(set.load_bundle(stix, "test.stix2"));
-  }
-  IndicatorIndex index(set);
-  auto mods = ModuleRegistry::instance().create(kIosBackup);
-  EXPECT_TRUE(select_modules(mods, {module}, &err)) << err;
-  ScanOptions opts;
-  opts.output_dir = out.path();
-  opts.threads = 1;
-  opts.module_options.have_indicators = stix != nullptr;
-  Run r;
-  r.result = Engine(stix ? &set : nullptr, stix ? &index : nullptr).run(std::move(mods), src.get(), nullptr, opts);
-  auto file = out / (slug + ".json");
-  if (std::filesystem::exists(file)) r.records = Json::parse(slurp(file));
-  return r;
-}
-
-[[maybe_unused]] bool has_row(const ScanResult& r, const std::string& ts, const std::string& event, const std::string& desc) {
-  for (auto& t : r.timeline)
-    if (t.timestamp == ts && t.event == event && t.description == desc) return true;
-  return false;
-}
-
-[[maybe_unused]] std::string stix_with(const std::string& pattern) {
-  return R"({"type":"bundle","id":"bundle--1","objects":[
- {"type":"malware","id":"malware--1","name":"Spy"},
- {"type":"indicator","id":"indicator--1","pattern":")" + pattern + R"(","pattern_type":"stix"},
- {"type":"relationship","id":"relationship--1","source_ref":"indicator--1","target_ref":"malware--1"}]})";
-}
-
-}  // namespace
 
 namespace {
 
@@ -122,8 +77,7 @@ TEST(InteractionC, RecordsAndWhatsAppResolution) {
   b.add_sqlite("HomeDomain", "Library/CoreDuet/People/interactionC.db", std::string(kSchema) + kRows);
   add_whatsapp(b);
   b.finish();
-  Scratch out;
-  auto r = scan(b.root(), out, "InteractionC", "interaction_c");
+  auto r = run_ios_module(b.root(), "InteractionC");
   ASSERT_EQ(r.records.size(), 5u);
   const Json& a = r.records[0];
   EXPECT_EQ(a["start_date"], "2025-09-08 04:53:20.000000");
@@ -156,17 +110,17 @@ TEST(InteractionC, RecordsAndWhatsAppResolution) {
   EXPECT_TRUE(r.result.alerts.empty());
   EXPECT_FALSE(r.result.partial());
 
-  EXPECT_TRUE(has_row(r.result, "2025-09-08 04:53:20.000000", "start_date",
-                      "[net.whatsapp.WhatsApp] INCOMING from Alice Example (+14155550100) to local user"));
-  EXPECT_TRUE(has_row(r.result, "2025-09-09 08:40:00.000000", "start_date",
-                      "[net.whatsapp.WhatsApp] OUTGOING from local user to Alice Example (+14155550100)"));
-  EXPECT_TRUE(has_row(r.result, "2025-12-09 12:26:40.000000", "interactions_creation_date",
-                      "Interaction record created 90 days after the event: [com.apple.MobileSMS] INCOMING from Bob "
-                      "Example (+14155550101) to local user"));
-  EXPECT_TRUE(has_row(r.result, "2025-09-03 13:46:40.000000", "first_incoming_sender_date",
-                      "First incoming interaction from Bob Example (+14155550101)"));
-  EXPECT_TRUE(has_row(r.result, "2025-09-11 16:13:20.000000", "start_date",
-                      "[net.whatsapp.WhatsApp] INCOMING from Carol Example (+14155550103) to local user (group: Team)"));
+  EXPECT_TRUE(has_timeline_row(r.result, "2025-09-08 04:53:20.000000", "start_date",
+                               "[net.whatsapp.WhatsApp] INCOMING from Alice Example (+14155550100) to local user"));
+  EXPECT_TRUE(has_timeline_row(r.result, "2025-09-09 08:40:00.000000", "start_date",
+                               "[net.whatsapp.WhatsApp] OUTGOING from local user to Alice Example (+14155550100)"));
+  EXPECT_TRUE(has_timeline_row(r.result, "2025-12-09 12:26:40.000000", "interactions_creation_date",
+                               "Interaction record created 90 days after the event: [com.apple.MobileSMS] INCOMING from Bob "
+                               "Example (+14155550101) to local user"));
+  EXPECT_TRUE(has_timeline_row(r.result, "2025-09-03 13:46:40.000000", "first_incoming_sender_date",
+                               "First incoming interaction from Bob Example (+14155550101)"));
+  EXPECT_TRUE(has_timeline_row(r.result, "2025-09-11 16:13:20.000000", "start_date",
+                               "[net.whatsapp.WhatsApp] INCOMING from Carol Example (+14155550103) to local user (group: Team)"));
   // Creation dates within an hour of the start are not repeated.
   for (auto& t : r.result.timeline) EXPECT_FALSE(t.event == "interactions_creation_date" && t.timestamp < "2025-12");
 }
@@ -188,8 +142,7 @@ TEST(InteractionC, OldestSchemaFallback) {
                "INSERT INTO ZINTERACTIONS VALUES (1, 1, 600000000, 600000000, 600000000, 'com.apple.mobilemail', NULL,"
                " 1, 0, 3, NULL, NULL, NULL);");
   b.finish();
-  Scratch out;
-  auto r = scan(b.root(), out, "InteractionC", "interaction_c");
+  auto r = run_ios_module(b.root(), "InteractionC");
   ASSERT_EQ(r.records.size(), 1u);
   EXPECT_EQ(r.records[0]["direction"], "OUTGOING");
   EXPECT_EQ(r.records[0]["mechanism"], 3);

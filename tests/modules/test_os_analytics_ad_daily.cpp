@@ -6,6 +6,7 @@
 #include "engine/engine.hpp"
 #include "indicators/indicators.hpp"
 #include "support/backup_builder.hpp"
+#include "support/module_runner.hpp"
 #include "support/support.hpp"
 
 using namespace bridle;
@@ -18,31 +19,11 @@ const char* kStix = R"({"type":"bundle","id":"bundle--1","objects":[
  {"type":"indicator","id":"indicator--1","pattern":"[process:name='bh']","pattern_type":"stix"},
  {"type":"relationship","id":"relationship--1","source_ref":"indicator--1","target_ref":"malware--1"}]})";
 
-struct Run {
-  ScanResult result;
-  Json records = Json::array();
-};
-
-Run run_addaily(const Scratch& dir, const std::string& plist) {
+ModuleRun run_addaily(const Scratch& dir, const std::string& plist) {
   BackupBuilder b(dir / "backup");
   b.add_file("HomeDomain", "Library/Preferences/com.apple.osanalytics.addaily.plist", plist);
   b.finish();
-  std::string err;
-  auto src = IosBackupSource::open(dir / "backup", &err);
-  EXPECT_TRUE(src) << err;
-  IndicatorSet set;
-  EXPECT_TRUE(set.load_bundle(kStix, "test.stix2"));
-  IndicatorIndex index(set);
-  auto mods = ModuleRegistry::instance().create(kIosBackup);
-  EXPECT_TRUE(select_modules(mods, {"OSAnalyticsADDaily"}, &err)) << err;
-  ScanOptions opts;
-  opts.output_dir = dir / "out";
-  std::filesystem::create_directories(*opts.output_dir);
-  Run r;
-  r.result = Engine(&set, &index).run(std::move(mods), src.get(), nullptr, opts);
-  auto p = dir / "out" / "os_analytics_ad_daily.json";
-  if (std::filesystem::exists(p)) r.records = Json::parse(slurp(p));
-  return r;
+  return run_ios_module(dir / "backup", "OSAnalyticsADDaily", kStix);
 }
 
 Json sample() {

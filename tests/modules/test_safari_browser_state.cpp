@@ -6,6 +6,7 @@
 #include "engine/engine.hpp"
 #include "indicators/indicators.hpp"
 #include "support/backup_builder.hpp"
+#include "support/module_runner.hpp"
 #include "support/support.hpp"
 
 using namespace bridle;
@@ -19,30 +20,6 @@ const char* kStix = R"({"type":"bundle","id":"bundle--1","objects":[
  {"type":"indicator","id":"indicator--2","pattern":"[domain-name:value='redirector.example.net']","pattern_type":"stix"},
  {"type":"relationship","id":"relationship--1","source_ref":"indicator--1","target_ref":"malware--1"},
  {"type":"relationship","id":"relationship--2","source_ref":"indicator--2","target_ref":"malware--1"}]})";
-
-struct Run {
-  ScanResult result;
-  Json records = Json::array();
-};
-
-Run run_module(const std::filesystem::path& backup, const Scratch& out_dir) {
-  std::string err;
-  auto src = IosBackupSource::open(backup, &err);
-  EXPECT_TRUE(src) << err;
-  IndicatorSet set;
-  EXPECT_TRUE(set.load_bundle(kStix, "test.stix2"));
-  IndicatorIndex index(set);
-  auto mods = ModuleRegistry::instance().create(kIosBackup);
-  EXPECT_TRUE(select_modules(mods, {"SafariBrowserState"}, &err)) << err;
-  ScanOptions opts;
-  opts.output_dir = out_dir.path();
-  opts.threads = 1;
-  Run r;
-  r.result = Engine(&set, &index).run(std::move(mods), src.get(), nullptr, opts);
-  auto file = out_dir / "safari_browser_state.json";
-  if (std::filesystem::exists(file)) r.records = Json::parse(slurp(file));
-  return r;
-}
 
 const char* kModernSchema =
     "CREATE TABLE tabs (id INTEGER PRIMARY KEY AUTOINCREMENT, uuid TEXT NOT NULL UNIQUE, title TEXT,"
@@ -90,8 +67,7 @@ TEST(SafariBrowserState, TabsWithSessionHistory) {
                    "INSERT INTO tab_sessions VALUES (1, 'U1', NULL, 0);"
                    "INSERT INTO tab_sessions VALUES (2, 'U2', X'" + hex(session_blob()) + "', 0);");
   b.finish();
-  Scratch out;
-  auto r = run_module(dir / "backup", out);
+  auto r = run_ios_module(dir / "backup", "SafariBrowserState", kStix);
   ASSERT_EQ(r.records.size(), 3u);
   const Json& t1 = r.records[0];
   std::vector<std::string> keys;
@@ -146,8 +122,7 @@ TEST(SafariBrowserState, LegacySchemaAndProfiles) {
                    "INSERT INTO tabs VALUES (1, 'U1', 'Work', 'https://work.example/', 'https://work.example/', 0,"
                    " 600000000.0, 'W', 1);");
   b.finish();
-  Scratch out;
-  auto r = run_module(dir / "backup", out);
+  auto r = run_ios_module(dir / "backup", "SafariBrowserState", kStix);
   ASSERT_EQ(r.records.size(), 2u);
   EXPECT_EQ(r.records[0]["session_data"].size(), 2u);
   EXPECT_EQ(r.records[1]["tab_title"], "Work");
@@ -163,8 +138,7 @@ TEST(SafariBrowserState, BadSessionBlobIsReportedNotFatal) {
                    "INSERT INTO tabs VALUES (1, 'U1', 'T', 'https://a.example/', 'https://a.example/', 0, 600000000.0, 'W', 1);"
                    "INSERT INTO tab_sessions VALUES (1, 'U1', X'0000000062706c6973743030ffff', 0);");
   b.finish();
-  Scratch out;
-  auto r = run_module(dir / "backup", out);
+  auto r = run_ios_module(dir / "backup", "SafariBrowserState", kStix);
   ASSERT_EQ(r.records.size(), 1u);
   EXPECT_EQ(r.records[0]["session_data"], Json::array());
   EXPECT_TRUE(r.result.partial());
@@ -175,8 +149,7 @@ TEST(SafariBrowserState, DatabaseWithoutTabsIsUnreadable) {
   BackupBuilder b(dir / "backup");
   b.add_sqlite("HomeDomain", "Library/Safari/BrowserState.db", "CREATE TABLE x (a);");
   b.finish();
-  Scratch out;
-  auto r = run_module(dir / "backup", out);
+  auto r = run_ios_module(dir / "backup", "SafariBrowserState", kStix);
   EXPECT_TRUE(r.records.empty());
   EXPECT_TRUE(r.result.partial());
 }

@@ -5,6 +5,7 @@
 #include "engine/engine.hpp"
 #include "indicators/indicators.hpp"
 #include "support/backup_builder.hpp"
+#include "support/module_runner.hpp"
 #include "support/support.hpp"
 
 using namespace bridle;
@@ -21,30 +22,6 @@ const char* kSchema =
     "CREATE TABLE history_items (id INTEGER PRIMARY KEY, url TEXT NOT NULL UNIQUE, visit_count INTEGER);"
     "CREATE TABLE history_visits (id INTEGER PRIMARY KEY, history_item INTEGER NOT NULL, visit_time REAL NOT NULL,"
     " title TEXT, load_successful BOOLEAN DEFAULT 1, redirect_source INTEGER, redirect_destination INTEGER);";
-
-struct Run {
-  ScanResult result;
-  Json records = Json::array();
-};
-
-Run run_module(const std::filesystem::path& backup, const Scratch& out_dir, const char* stix = kStix) {
-  std::string err;
-  auto src = IosBackupSource::open(backup, &err);
-  EXPECT_TRUE(src) << err;
-  IndicatorSet set;
-  EXPECT_TRUE(set.load_bundle(stix, "test.stix2"));
-  IndicatorIndex index(set);
-  auto mods = ModuleRegistry::instance().create(kIosBackup);
-  EXPECT_TRUE(select_modules(mods, {"SafariHistory"}, &err)) << err;
-  ScanOptions opts;
-  opts.output_dir = out_dir.path();
-  opts.threads = 1;
-  Run r;
-  r.result = Engine(&set, &index).run(std::move(mods), src.get(), nullptr, opts);
-  auto file = out_dir / "safari_history.json";
-  if (std::filesystem::exists(file)) r.records = Json::parse(slurp(file));
-  return r;
-}
 
 std::vector<const Alert*> heuristic_alerts(const ScanResult& r) {
   std::vector<const Alert*> out;
@@ -73,8 +50,7 @@ TEST(SafariHistory, RecordsAndInjectionHeuristic) {
                    " (5, 5, 600000200.0, 'n', 1, NULL, 6), (6, 6, 600000201.5, 'o', 1, 5, NULL),"
                    " (7, 7, 600000300.0, 'b', 1, NULL, 8), (8, 8, 600000300.1, 'l', 1, 7, NULL);");
   b.finish();
-  Scratch out;
-  auto r = run_module(dir / "backup", out);
+  auto r = run_ios_module(dir / "backup", "SafariHistory", kStix);
 
   ASSERT_EQ(r.records.size(), 8u);
   const Json& first = r.records[0];
@@ -135,8 +111,7 @@ TEST(SafariHistory, VisitIdsAreScopedPerDatabaseAndProfilesAreRead) {
                    "INSERT INTO history_items VALUES (10, 'https://b.example.net/', 1);"
                    "INSERT INTO history_visits VALUES (2, 10, 600000000.1, '', 1, NULL, NULL);");
   b.finish();
-  Scratch out;
-  auto r = run_module(dir / "backup", out);
+  auto r = run_ios_module(dir / "backup", "SafariHistory", kStix);
   ASSERT_EQ(r.records.size(), 3u);
   EXPECT_TRUE(heuristic_alerts(r.result).empty());
   std::set<std::string> dbs;
@@ -153,8 +128,7 @@ TEST(SafariHistory, OldSchemaWithoutRedirectColumns) {
                "INSERT INTO history_items VALUES (1, 'https://www.free247downloads.com/');"
                "INSERT INTO history_visits VALUES (1, 1, 600000000.0);");
   b.finish();
-  Scratch out;
-  auto r = run_module(dir / "backup", out);
+  auto r = run_ios_module(dir / "backup", "SafariHistory", kStix);
   ASSERT_EQ(r.records.size(), 1u);
   EXPECT_TRUE(r.records[0]["redirect_destination"].is_null());
   EXPECT_EQ(r.result.alerts.size(), 1u);
@@ -171,8 +145,7 @@ TEST(SafariHistory, LookAlikeDomainDoesNotMatch) {
                    "INSERT INTO history_visits VALUES (1, 1, 600000000.0, '', 1, NULL, NULL),"
                    " (2, 2, 600000001.0, '', 1, NULL, NULL);");
   b.finish();
-  Scratch out;
-  auto r = run_module(dir / "backup", out);
+  auto r = run_ios_module(dir / "backup", "SafariHistory", kStix);
   EXPECT_EQ(r.records.size(), 2u);
   EXPECT_TRUE(r.result.alerts.empty());
 }
@@ -183,8 +156,7 @@ TEST(SafariHistory, DamagedOrForeignDatabaseIsUnreadable) {
   b.add_file("HomeDomain", "Library/Safari/History.db", std::string(4096, 'x'));
   b.add_sqlite("HomeDomain", "Library/Safari/Profiles/P1/History.db", "CREATE TABLE other (a);");
   b.finish();
-  Scratch out;
-  auto r = run_module(dir / "backup", out);
+  auto r = run_ios_module(dir / "backup", "SafariHistory", kStix);
   EXPECT_TRUE(r.records.empty());
   EXPECT_TRUE(r.result.partial());
   EXPECT_EQ(r.result.exit_code(), 3);
@@ -195,8 +167,7 @@ TEST(SafariHistory, MissingDatabaseIsNotAProblem) {
   BackupBuilder b(dir / "backup");
   b.add_manifest_only("HomeDomain", "Library/Safari", 2);
   b.finish();
-  Scratch out;
-  auto r = run_module(dir / "backup", out);
+  auto r = run_ios_module(dir / "backup", "SafariHistory", kStix);
   EXPECT_TRUE(r.records.empty());
   EXPECT_FALSE(r.result.partial());
 }

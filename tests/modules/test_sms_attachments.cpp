@@ -6,6 +6,7 @@
 #include "engine/engine.hpp"
 #include "indicators/indicators.hpp"
 #include "support/backup_builder.hpp"
+#include "support/module_runner.hpp"
 #include "support/support.hpp"
 
 using namespace bridle;
@@ -49,37 +50,12 @@ const char* kData =
     " 5, 0, NULL, 'Y.gif', 1, 0);"
     "INSERT INTO message_attachment_join VALUES (1, 1), (2, 2), (1, 3), (1, 5);";
 
-struct Run {
-  ScanResult result;
-  Json records = Json::array();
-};
-
-Run run_module(const std::filesystem::path& backup, const Scratch& out_dir) {
-  std::string err;
-  auto src = IosBackupSource::open(backup, &err);
-  EXPECT_TRUE(src) << err;
-  IndicatorSet set;
-  EXPECT_TRUE(set.load_bundle(kStix, "test.stix2"));
-  IndicatorIndex index(set);
-  auto mods = ModuleRegistry::instance().create(kIosBackup);
-  EXPECT_TRUE(select_modules(mods, {"SMSAttachments"}, &err)) << err;
-  ScanOptions opts;
-  opts.output_dir = out_dir.path();
-  opts.threads = 1;
-  Run r;
-  r.result = Engine(&set, &index).run(std::move(mods), src.get(), nullptr, opts);
-  auto file = out_dir / "sms_attachments.json";
-  if (std::filesystem::exists(file)) r.records = Json::parse(slurp(file));
-  return r;
-}
-
 TEST(SmsAttachments, RecordsHeuristicAndIndicators) {
   Scratch dir;
   BackupBuilder b(dir / "backup");
   b.add_sqlite("HomeDomain", "Library/SMS/sms.db", std::string(kSchema) + kData);
   b.finish();
-  Scratch out;
-  auto r = run_module(dir / "backup", out);
+  auto r = run_ios_module(dir / "backup", "SMSAttachments", kStix);
   ASSERT_EQ(r.records.size(), 5u);
 
   const Json& a1 = r.records[0];
@@ -133,8 +109,7 @@ TEST(SmsAttachments, NoAttachmentTableIsInformationOnly) {
                "CREATE TABLE handle (ROWID INTEGER PRIMARY KEY, id TEXT);"
                "CREATE TABLE message (ROWID INTEGER PRIMARY KEY, text TEXT, handle_id INTEGER);");
   b.finish();
-  Scratch out;
-  auto r = run_module(dir / "backup", out);
+  auto r = run_ios_module(dir / "backup", "SMSAttachments", kStix);
   EXPECT_TRUE(r.records.empty());
   EXPECT_FALSE(r.result.partial());
   EXPECT_EQ(r.result.exit_code(), 0);
@@ -148,8 +123,7 @@ TEST(SmsAttachments, AttachmentTableAloneStillReads) {
                " is_outgoing INTEGER);"
                "INSERT INTO attachment VALUES (1, 'A', 650000000, '/var/tmp/x-1', 0);");
   b.finish();
-  Scratch out;
-  auto r = run_module(dir / "backup", out);
+  auto r = run_ios_module(dir / "backup", "SMSAttachments", kStix);
   ASSERT_EQ(r.records.size(), 1u);
   EXPECT_EQ(r.records[0]["service"], "Unknown");
   EXPECT_EQ(r.records[0]["has_user_info"], false);
@@ -162,8 +136,7 @@ TEST(SmsAttachments, DamagedDatabaseIsUnreadable) {
   BackupBuilder b(dir / "backup");
   b.add_file("HomeDomain", "Library/SMS/sms.db", std::string(3000, '\x07'));
   b.finish();
-  Scratch out;
-  auto r = run_module(dir / "backup", out);
+  auto r = run_ios_module(dir / "backup", "SMSAttachments", kStix);
   EXPECT_TRUE(r.records.empty());
   EXPECT_TRUE(r.result.partial());
 }

@@ -5,6 +5,7 @@
 #include "engine/engine.hpp"
 #include "indicators/indicators.hpp"
 #include "support/backup_builder.hpp"
+#include "support/module_runner.hpp"
 #include "support/support.hpp"
 
 using namespace bridle;
@@ -19,31 +20,12 @@ const char* kStix = R"({"type":"bundle","id":"bundle--1","objects":[
  {"type":"relationship","id":"relationship--1","source_ref":"indicator--1","target_ref":"malware--1"},
  {"type":"relationship","id":"relationship--2","source_ref":"indicator--2","target_ref":"malware--1"}]})";
 
-struct Run {
-  ScanResult result;
-  Json records = Json::array();
-};
-
-Run run_tcc(const Scratch& dir, const std::string& sql, bool raw = false) {
+ModuleRun run_tcc(const Scratch& dir, const std::string& sql, bool raw = false) {
   BackupBuilder b(dir / "backup");
   if (raw) b.add_file("HomeDomain", "Library/TCC/TCC.db", sql);
   else b.add_sqlite("HomeDomain", "Library/TCC/TCC.db", sql);
   b.finish();
-  std::string err;
-  auto src = IosBackupSource::open(dir / "backup", &err);
-  EXPECT_TRUE(src) << err;
-  IndicatorSet set;
-  EXPECT_TRUE(set.load_bundle(kStix, "test.stix2"));
-  IndicatorIndex index(set);
-  auto mods = ModuleRegistry::instance().create(kIosBackup);
-  EXPECT_TRUE(select_modules(mods, {"TCC"}, &err)) << err;
-  ScanOptions opts;
-  opts.output_dir = dir / "out";
-  std::filesystem::create_directories(*opts.output_dir);
-  Run r;
-  r.result = Engine(&set, &index).run(std::move(mods), src.get(), nullptr, opts);
-  if (std::filesystem::exists(dir / "out" / "tcc.json")) r.records = Json::parse(slurp(dir / "out" / "tcc.json"));
-  return r;
+  return run_ios_module(dir / "backup", "TCC", kStix);
 }
 
 const char* kV3 =
@@ -153,13 +135,10 @@ TEST(Tcc, CorpusMatchesMvtRecords) {
   Scratch d;
   IndicatorSet set;
   ASSERT_TRUE(set.load_file(shared / "corpus/mvt-results/test.stix2"));
-  IndicatorIndex index(set);
-  auto mods = ModuleRegistry::instance().create(kIosBackup);
-  ASSERT_TRUE(select_modules(mods, {"TCC"}, &err));
-  ScanOptions opts;
-  opts.output_dir = d / "out";
-  std::filesystem::create_directories(*opts.output_dir);
-  Engine(&set, &index).run(std::move(mods), src.get(), nullptr, opts);
+  ModuleRunOptions o;
+  o.out_dir = d / "out";
+  o.indicators = &set;
+  run_ios_module(*src, "TCC", "", o);
   auto mvt = shared / "corpus/mvt-results/ios_check_backup";
   EXPECT_EQ(Json::parse(slurp(d / "out" / "tcc.json")), Json::parse(slurp(mvt / "tcc.json")));
   // Only test.stix2 loaded: the one MVT alert (MVT reports the first matching indicator).

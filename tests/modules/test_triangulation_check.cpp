@@ -6,56 +6,11 @@
 #include "engine/engine.hpp"
 #include "indicators/indicators.hpp"
 #include "support/backup_builder.hpp"
+#include "support/module_runner.hpp"
 #include "support/support.hpp"
 
 using namespace bridle;
 using namespace bridle::test;
-
-namespace {
-
-struct Run {
-  ScanResult result;
-  Json records = Json::array();
-};
-
-// Runs one module over a finished backup, with an optional STIX2 bundle.
-Run scan(const std::filesystem::path& backup, const Scratch& out, const std::string& module,
-         const std::string& slug, const char* stix = nullptr) {
-  std::string err;
-  auto src = IosBackupSource::open(backup, &err);
-  EXPECT_TRUE(src) << err;
-  IndicatorSet set;
-  if (stix) {
-    EXPECT_TRUE(set.load_bundle(stix, "test.stix2"));
-  }
-  IndicatorIndex index(set);
-  auto mods = ModuleRegistry::instance().create(kIosBackup);
-  EXPECT_TRUE(select_modules(mods, {module}, &err)) << err;
-  ScanOptions opts;
-  opts.output_dir = out.path();
-  opts.threads = 1;
-  opts.module_options.have_indicators = stix != nullptr;
-  Run r;
-  r.result = Engine(stix ? &set : nullptr, stix ? &index : nullptr).run(std::move(mods), src.get(), nullptr, opts);
-  auto file = out / (slug + ".json");
-  if (std::filesystem::exists(file)) r.records = Json::parse(slurp(file));
-  return r;
-}
-
-[[maybe_unused]] bool has_row(const ScanResult& r, const std::string& ts, const std::string& event, const std::string& desc) {
-  for (auto& t : r.timeline)
-    if (t.timestamp == ts && t.event == event && t.description == desc) return true;
-  return false;
-}
-
-[[maybe_unused]] std::string stix_with(const std::string& pattern) {
-  return R"({"type":"bundle","id":"bundle--1","objects":[
- {"type":"malware","id":"malware--1","name":"Spy"},
- {"type":"indicator","id":"indicator--1","pattern":")" + pattern + R"(","pattern_type":"stix"},
- {"type":"relationship","id":"relationship--1","source_ref":"indicator--1","target_ref":"malware--1"}]})";
-}
-
-}  // namespace
 
 namespace {
 
@@ -72,7 +27,7 @@ std::string datausage(const std::string& proc, double first) {
          std::to_string(first) + ");";
 }
 
-std::vector<Alert> alerts_of(const Run& r, Level l) {
+std::vector<Alert> alerts_of(const ModuleRun& r, Level l) {
   std::vector<Alert> out;
   for (auto& a : r.result.alerts)
     if (a.level == l) out.push_back(a);
@@ -86,7 +41,7 @@ TEST(TriangulationCheck, FileAndNetWithinFiveMinutes) {
   b.add_sqlite("WirelessDomain", "Library/Databases/DataUsage.sqlite", datausage("nehelper", kMac0 + 120));
   b.finish();
   Scratch out;
-  auto r = scan(b.root(), out, "TriangulationCheck", "triangulation_check");
+  auto r = run_ios_module(b.root(), "TriangulationCheck");
   auto high = alerts_of(r, Level::High);
   ASSERT_EQ(high.size(), 1u);
   EXPECT_EQ(high[0].message,
@@ -110,7 +65,7 @@ TEST(TriangulationCheck, EventsTooFarApartOrOneClassOnly) {
   b.add_sqlite("WirelessDomain", "Library/Databases/DataUsage.sqlite", datausage("nehelper", kMac0 + 400));
   b.finish();
   Scratch out;
-  auto r = scan(b.root(), out, "TriangulationCheck", "triangulation_check");
+  auto r = run_ios_module(b.root(), "TriangulationCheck");
   EXPECT_TRUE(r.result.alerts.empty());
   EXPECT_TRUE(r.records.empty());
 }
@@ -124,7 +79,7 @@ TEST(TriangulationCheck, SmsFoldersAndTheRealAttachmentRule) {
                datausage("com.apple.WebKit.WebContent", kMac0 + 30));
   b.finish();
   Scratch out;
-  auto r = scan(b.root(), out, "TriangulationCheck", "triangulation_check");
+  auto r = run_ios_module(b.root(), "TriangulationCheck");
   auto high = alerts_of(r, Level::High);
   ASSERT_EQ(high.size(), 1u);
   EXPECT_EQ(high[0].event["classes"], Json::array({"net", "sms"}));
@@ -137,8 +92,7 @@ TEST(TriangulationCheck, SmsFoldersAndTheRealAttachmentRule) {
   b2.add_sqlite("WirelessDomain", "Library/Databases/DataUsage.sqlite",
                 datausage("com.apple.WebKit.WebContent", kMac0 + 30));
   b2.finish();
-  Scratch out2;
-  auto r2 = scan(b2.root(), out2, "TriangulationCheck", "triangulation_check");
+  auto r2 = run_ios_module(b2.root(), "TriangulationCheck");
   EXPECT_TRUE(alerts_of(r2, Level::High).empty());
 }
 
@@ -151,7 +105,7 @@ TEST(TriangulationCheck, ExactBackupAgentAndLocation) {
   b.add_file("RootDomain", "Library/Caches/locationd/clients.plist", make_plist(clients));
   b.finish();
   Scratch out;
-  auto r = scan(b.root(), out, "TriangulationCheck", "triangulation_check");
+  auto r = run_ios_module(b.root(), "TriangulationCheck");
   auto crit = alerts_of(r, Level::Critical);
   ASSERT_EQ(crit.size(), 1u);
   EXPECT_EQ(crit[0].event["process"], "BackupAgent");
@@ -168,7 +122,7 @@ TEST(TriangulationCheck, BackupAgent2IsApple) {
   b.add_sqlite("WirelessDomain", "Library/Databases/DataUsage.sqlite", datausage("BackupAgent2", kMac0));
   b.finish();
   Scratch out;
-  auto r = scan(b.root(), out, "TriangulationCheck", "triangulation_check");
+  auto r = run_ios_module(b.root(), "TriangulationCheck");
   EXPECT_TRUE(r.result.alerts.empty());
 }
 

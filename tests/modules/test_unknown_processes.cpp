@@ -7,56 +7,11 @@
 #include "indicators/indicators.hpp"
 #include "support/backup_builder.hpp"
 #include "core/util.hpp"
+#include "support/module_runner.hpp"
 #include "support/support.hpp"
 
 using namespace bridle;
 using namespace bridle::test;
-
-namespace {
-
-struct Run {
-  ScanResult result;
-  Json records = Json::array();
-};
-
-// Runs one module over a finished backup, with an optional STIX2 bundle.
-Run scan(const std::filesystem::path& backup, const Scratch& out, const std::string& module,
-         const std::string& slug, const char* stix = nullptr) {
-  std::string err;
-  auto src = IosBackupSource::open(backup, &err);
-  EXPECT_TRUE(src) << err;
-  IndicatorSet set;
-  if (stix) {
-    EXPECT_TRUE(set.load_bundle(stix, "test.stix2"));
-  }
-  IndicatorIndex index(set);
-  auto mods = ModuleRegistry::instance().create(kIosBackup);
-  EXPECT_TRUE(select_modules(mods, {module}, &err)) << err;
-  ScanOptions opts;
-  opts.output_dir = out.path();
-  opts.threads = 1;
-  opts.module_options.have_indicators = stix != nullptr;
-  Run r;
-  r.result = Engine(stix ? &set : nullptr, stix ? &index : nullptr).run(std::move(mods), src.get(), nullptr, opts);
-  auto file = out / (slug + ".json");
-  if (std::filesystem::exists(file)) r.records = Json::parse(slurp(file));
-  return r;
-}
-
-[[maybe_unused]] bool has_row(const ScanResult& r, const std::string& ts, const std::string& event, const std::string& desc) {
-  for (auto& t : r.timeline)
-    if (t.timestamp == ts && t.event == event && t.description == desc) return true;
-  return false;
-}
-
-[[maybe_unused]] std::string stix_with(const std::string& pattern) {
-  return R"({"type":"bundle","id":"bundle--1","objects":[
- {"type":"malware","id":"malware--1","name":"Spy"},
- {"type":"indicator","id":"indicator--1","pattern":")" + pattern + R"(","pattern_type":"stix"},
- {"type":"relationship","id":"relationship--1","source_ref":"indicator--1","target_ref":"malware--1"}]})";
-}
-
-}  // namespace
 
 namespace {
 
@@ -99,9 +54,8 @@ TEST(UnknownProcesses, LeadsForAnAnalyst) {
                   {"com.spy.tracker:", {{"BundleId", "com.spy.tracker"}}}};
   b.add_file("RootDomain", "Library/Caches/locationd/clients.plist", make_plist(clients));
   b.finish();
-  Scratch out;
   auto stix = stix_with("[process:name='roleaccountd']");
-  auto r = scan(b.root(), out, "UnknownProcesses", "unknown_processes", stix.c_str());
+  auto r = run_ios_module(b.root(), "UnknownProcesses", stix);
   std::vector<std::string> procs;
   for (auto& rec : r.records) procs.push_back(rec["process"]);
   EXPECT_EQ(procs, (std::vector<std::string>{"bh", "com.spy.tracker", "msgacntd", "roleaccountd"}));
@@ -121,7 +75,7 @@ TEST(UnknownProcesses, LeadsForAnAnalyst) {
                      "application and no known iOS system process: a lead for an analyst")
       found = true;
   EXPECT_TRUE(found);
-  EXPECT_TRUE(has_row(r.result, "2020-01-06 10:41:40.000000", "unknown_process", "Unknown process bh first seen"));
+  EXPECT_TRUE(has_timeline_row(r.result, "2020-01-06 10:41:40.000000", "unknown_process", "Unknown process bh first seen"));
 }
 
 }  // namespace

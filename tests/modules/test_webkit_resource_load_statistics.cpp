@@ -5,6 +5,7 @@
 #include "engine/engine.hpp"
 #include "indicators/indicators.hpp"
 #include "support/backup_builder.hpp"
+#include "support/module_runner.hpp"
 #include "support/support.hpp"
 
 using namespace bridle;
@@ -20,30 +21,6 @@ const char* kStix = R"({"type":"bundle","id":"bundle--1","objects":[
  {"type":"relationship","id":"relationship--2","source_ref":"indicator--2","target_ref":"malware--1"}]})";
 
 constexpr const char* kRel = "Library/WebKit/WebsiteData/ResourceLoadStatistics/observations.db";
-
-struct Run {
-  ScanResult result;
-  Json records = Json::array();
-};
-
-Run run_module(const std::filesystem::path& backup, const Scratch& out_dir) {
-  std::string err;
-  auto src = IosBackupSource::open(backup, &err);
-  EXPECT_TRUE(src) << err;
-  IndicatorSet set;
-  EXPECT_TRUE(set.load_bundle(kStix, "test.stix2"));
-  IndicatorIndex index(set);
-  auto mods = ModuleRegistry::instance().create(kIosBackup);
-  EXPECT_TRUE(select_modules(mods, {"WebkitResourceLoadStatistics"}, &err)) << err;
-  ScanOptions opts;
-  opts.output_dir = out_dir.path();
-  opts.threads = 1;
-  Run r;
-  r.result = Engine(&set, &index).run(std::move(mods), src.get(), nullptr, opts);
-  auto file = out_dir / "webkit_resource_load_statistics.json";
-  if (std::filesystem::exists(file)) r.records = Json::parse(slurp(file));
-  return r;
-}
 
 std::vector<std::string> keys_of(const Json& j) {
   std::vector<std::string> k;
@@ -67,8 +44,7 @@ TEST(WebkitResourceLoadStatistics, RecordsAcrossAppsWithProbedColumns) {
                " lastSeen REAL NOT NULL, hadUserInteraction INTEGER NOT NULL);"
                "INSERT INTO ObservedDomains VALUES (7, 'tracker.example.org', 1600000000.0, 0);");
   b.finish();
-  Scratch out;
-  auto r = run_module(dir / "backup", out);
+  auto r = run_ios_module(dir / "backup", "WebkitResourceLoadStatistics", kStix);
   ASSERT_EQ(r.records.size(), 3u);
   // Records come in (domain, relativePath) order of the Manifest.
   const Json& old = r.records[0];
@@ -111,8 +87,7 @@ TEST(WebkitResourceLoadStatistics, MissingTableIsUnreadable) {
   b.add_sqlite("AppDomain-com.example.app", kRel, "CREATE TABLE OperatingDates (year INTEGER);");
   b.add_file("AppDomain-com.example.other", kRel, "not a database at all, just some bytes..........");
   b.finish();
-  Scratch out;
-  auto r = run_module(dir / "backup", out);
+  auto r = run_ios_module(dir / "backup", "WebkitResourceLoadStatistics", kStix);
   EXPECT_TRUE(r.records.empty());
   EXPECT_TRUE(r.result.partial());
 }

@@ -5,6 +5,7 @@
 #include "engine/engine.hpp"
 #include "indicators/indicators.hpp"
 #include "support/backup_builder.hpp"
+#include "support/module_runner.hpp"
 #include "support/support.hpp"
 
 using namespace bridle;
@@ -58,30 +59,6 @@ void add_unlisted(const std::filesystem::path& root, const std::string& rel, con
   make_sqlite(root / id.substr(0, 2) / id, sql);
 }
 
-struct Run {
-  ScanResult result;
-  Json records = Json::array();
-};
-
-Run run_module(const std::filesystem::path& backup, const Scratch& out_dir) {
-  std::string err;
-  auto src = IosBackupSource::open(backup, &err);
-  EXPECT_TRUE(src) << err;
-  IndicatorSet set;
-  EXPECT_TRUE(set.load_bundle(kStix, "test.stix2"));
-  IndicatorIndex index(set);
-  auto mods = ModuleRegistry::instance().create(kIosBackup);
-  EXPECT_TRUE(select_modules(mods, {"Whatsapp"}, &err)) << err;
-  ScanOptions opts;
-  opts.output_dir = out_dir.path();
-  opts.threads = 1;
-  Run r;
-  r.result = Engine(&set, &index).run(std::move(mods), src.get(), nullptr, opts);
-  auto file = out_dir / "whatsapp.json";
-  if (std::filesystem::exists(file)) r.records = Json::parse(slurp(file));
-  return r;
-}
-
 bool has_row(const ScanResult& r, const std::string& ts, const std::string& event, const std::string& desc) {
   for (auto& t : r.timeline)
     if (t.plugin == "Whatsapp" && t.timestamp == ts && t.event == event && t.description == desc) return true;
@@ -94,8 +71,7 @@ TEST(Whatsapp, MessagesPairsAndSessions) {
   b.add_sqlite(kDomain, "ChatStorage.sqlite", std::string(kChatSchema) + kChatData);
   b.finish();
   add_unlisted(dir / "backup", "LID.sqlite", kLidSql);
-  Scratch out;
-  auto r = run_module(dir / "backup", out);
+  auto r = run_ios_module(dir / "backup", "Whatsapp", kStix);
 
   ASSERT_EQ(r.records.size(), 4u + 1u + 4u);
   const Json& m2 = r.records[1];
@@ -169,8 +145,7 @@ TEST(Whatsapp, MissingLidDatabaseFallsBackToContacts) {
                "INSERT INTO ZWAADDRESSBOOKCONTACT VALUES (1, CAST('100000000000009@lid' AS BLOB),"
                " CAST('+33100000009' AS BLOB));");
   b.finish();
-  Scratch out;
-  auto r = run_module(dir / "backup", out);
+  auto r = run_ios_module(dir / "backup", "Whatsapp", kStix);
   ASSERT_EQ(r.records.size(), 4u + 4u);
   for (auto& rec : r.records) EXPECT_NE(rec.value("record_type", ""), "lid_phone_number_pair");
   EXPECT_TRUE(r.records[4]["partner_resolved_phone_number"].is_null());  // @lid without a pair
@@ -185,8 +160,7 @@ TEST(Whatsapp, OldSchemaWithoutMediaOrSessionTables) {
                "CREATE TABLE ZWAMESSAGE (Z_PK INTEGER PRIMARY KEY, ZFROMJID TEXT, ZTEXT TEXT, ZMESSAGEDATE REAL);"
                "INSERT INTO ZWAMESSAGE VALUES (1, 'x@s.whatsapp.net', 'go to http://sub.example.org/a', 700000000.0);");
   b.finish();
-  Scratch out;
-  auto r = run_module(dir / "backup", out);
+  auto r = run_ios_module(dir / "backup", "Whatsapp", kStix);
   ASSERT_EQ(r.records.size(), 1u);
   EXPECT_TRUE(r.records[0]["ZMEDIAURL"].is_null());
   EXPECT_TRUE(r.records[0]["ZTITLE"].is_null());
@@ -200,8 +174,7 @@ TEST(Whatsapp, DamagedDatabaseIsUnreadable) {
   BackupBuilder b(dir / "backup");
   b.add_file(kDomain, "ChatStorage.sqlite", std::string("SQLite format 3") + std::string(200, '\x01'));
   b.finish();
-  Scratch out;
-  auto r = run_module(dir / "backup", out);
+  auto r = run_ios_module(dir / "backup", "Whatsapp", kStix);
   EXPECT_TRUE(r.records.empty());
   EXPECT_TRUE(r.result.partial());
 }

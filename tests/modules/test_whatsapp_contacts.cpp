@@ -5,6 +5,7 @@
 #include "engine/engine.hpp"
 #include "indicators/indicators.hpp"
 #include "support/backup_builder.hpp"
+#include "support/module_runner.hpp"
 #include "support/support.hpp"
 
 using namespace bridle;
@@ -25,30 +26,6 @@ const char* kSchema =
     " ZLOCALIZEDPHONENUMBER BLOB, ZWHATSAPPID BLOB, ZLID BLOB, ZABOUTTEXT BLOB, ZABOUTEMOJI BLOB, ZNOTES BLOB,"
     " ZDISAPPEARINGMODEDURATION REAL, ZDISAPPEARINGMODETIMESTAMP REAL, ZABOUTTIMESTAMP REAL,"
     " ZABOUTEXPIRATIONTIMESTAMP REAL, ZLASTUPDATED REAL, ZPHONESTATUS INTEGER, ZSYNCPOLICY INTEGER);";
-
-struct Run {
-  ScanResult result;
-  Json records = Json::array();
-};
-
-Run run_module(const std::filesystem::path& backup, const Scratch& out_dir) {
-  std::string err;
-  auto src = IosBackupSource::open(backup, &err);
-  EXPECT_TRUE(src) << err;
-  IndicatorSet set;
-  EXPECT_TRUE(set.load_bundle(kStix, "test.stix2"));
-  IndicatorIndex index(set);
-  auto mods = ModuleRegistry::instance().create(kIosBackup);
-  EXPECT_TRUE(select_modules(mods, {"WhatsappContacts"}, &err)) << err;
-  ScanOptions opts;
-  opts.output_dir = out_dir.path();
-  opts.threads = 1;
-  Run r;
-  r.result = Engine(&set, &index).run(std::move(mods), src.get(), nullptr, opts);
-  auto file = out_dir / "whatsapp_contacts.json";
-  if (std::filesystem::exists(file)) r.records = Json::parse(slurp(file));
-  return r;
-}
 
 bool has_row(const ScanResult& r, const std::string& ts, const std::string& event, const std::string& desc) {
   for (auto& t : r.timeline)
@@ -77,8 +54,7 @@ TEST(WhatsappContacts, RecordsLabelsAndTimeline) {
                    "INSERT INTO ZWAADDRESSBOOKCONTACT VALUES (5, 1, 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
                    " CAST('5@s.whatsapp.net' AS BLOB), NULL, NULL, NULL, NULL, 3600.0, NULL, NULL, NULL, NULL, 0, 0);");
   b.finish();
-  Scratch out;
-  auto r = run_module(dir / "backup", out);
+  auto r = run_ios_module(dir / "backup", "WhatsappContacts", kStix);
   ASSERT_EQ(r.records.size(), 5u);
   EXPECT_EQ(r.records[0], Json::parse(R"({
         "row_pk": 1, "whatsapp_id": "14155550100@s.whatsapp.net", "lid": "100000000000001@lid",
@@ -125,8 +101,7 @@ TEST(WhatsappContacts, OlderSchemaMissingColumns) {
                " ZWHATSAPPID TEXT, ZLASTUPDATED REAL);"
                "INSERT INTO ZWAADDRESSBOOKCONTACT VALUES (1, 'Old', '+1555', '1555@s.whatsapp.net', 700000000.0);");
   b.finish();
-  Scratch out;
-  auto r = run_module(dir / "backup", out);
+  auto r = run_ios_module(dir / "backup", "WhatsappContacts", kStix);
   ASSERT_EQ(r.records.size(), 1u);
   EXPECT_EQ(r.records[0].size(), 22u);
   EXPECT_TRUE(r.records[0]["lid"].is_null());
@@ -141,8 +116,7 @@ TEST(WhatsappContacts, MissingTableIsUnreadable) {
   BackupBuilder b(dir / "backup");
   b.add_sqlite(kDomain, "ContactsV2.sqlite", "CREATE TABLE ZOTHER (a);");
   b.finish();
-  Scratch out;
-  auto r = run_module(dir / "backup", out);
+  auto r = run_ios_module(dir / "backup", "WhatsappContacts", kStix);
   EXPECT_TRUE(r.records.empty());
   EXPECT_TRUE(r.result.partial());
 }

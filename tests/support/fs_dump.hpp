@@ -17,6 +17,7 @@
 #include "acquisition/ios_fs.hpp"
 #include "engine/engine.hpp"
 #include "indicators/indicators.hpp"
+#include "support/module_runner.hpp"
 #include "support/support.hpp"
 
 namespace bridle::test {
@@ -153,24 +154,13 @@ struct FsModuleRun {
 // Runs one check-fs module (class name) over `src` with the indicators in `stix`.
 inline FsModuleRun run_fs_module(IosSource& src, const Scratch& dir, const std::string& module,
                                  const std::string& slug, const std::string& stix = "", bool fast = false) {
-  IndicatorSet set;
-  if (!stix.empty()) {
-    EXPECT_TRUE(set.load_bundle(stix, "test.stix2"));
-  }
-  IndicatorIndex index(set);
-  auto mods = ModuleRegistry::instance().create(kIosFs);
-  std::string err;
-  EXPECT_TRUE(select_modules(mods, {module}, &err)) << err;
-  ScanOptions opts;
   static int counter = 0;
-  opts.output_dir = dir / ("out" + std::to_string(counter++));
-  opts.threads = 1;
-  opts.module_options.fast = fast;
-  opts.module_options.have_indicators = !stix.empty();
-  fs::create_directories(*opts.output_dir);
+  ModuleRunOptions o;
+  o.fast = fast;
+  o.out_dir = dir / ("out" + std::to_string(counter++));
   FsModuleRun r;
-  r.result = Engine(&set, &index).run(std::move(mods), &src, nullptr, opts);
-  auto p = *opts.output_dir / (slug + ".json");
+  r.result = run_ios_module(src, module, stix, o).result;
+  auto p = o.out_dir / (slug + ".json");
   if (fs::exists(p)) r.doc = Json::parse(slurp(p));
   return r;
 }
@@ -193,6 +183,31 @@ inline std::string stix_bundle(const std::vector<std::string>& patterns) {
     s += "," + ind.dump() + "," + rel.dump();
   }
   return s + "]}";
+}
+
+// The WebKit origin modules (WebkitIndexedDB, WebkitLocalStorage, WebkitSafariViewService):
+// origins named by the children of the dump folder `rel` ("https_host_0" -> URL), one indicator
+// match, `timeline_rows` timeline rows.
+inline void expect_webkit_origins(const std::string& module, const std::string& slug, const std::string& rel,
+                                  std::size_t timeline_rows) {
+  Scratch d;
+  auto base = d / ("dump/" + rel);
+  write_file(base / "https_evil.example.com_0" / "x", "x");
+  fs::create_directories(base / "http_news.example.org_0");
+  write_file(base / "other", "x");
+  write_file(base / ".hidden", "x");
+  struct timespec ts[2] = {{1600000000, 0}, {1600000000, 0}};
+  ::utimensat(AT_FDCWD, base.c_str(), ts, 0);
+  auto src = open_fs(d / "dump");
+  auto run = run_fs_module(*src, d, module, slug, stix_bundle({"[domain-name:value='evil.example.com']"}));
+  ASSERT_TRUE(run.doc.is_array());
+  ASSERT_EQ(run.doc.size(), 2u);
+  EXPECT_EQ(run.doc[0]["url"], "http://news.example.org");
+  EXPECT_EQ(run.doc[1]["url"], "https://evil.example.com");
+  EXPECT_EQ(run.doc[1]["folder"], rel);
+  EXPECT_EQ(run.doc[1]["isodate"], "2020-09-13 12:26:40.000000");
+  EXPECT_EQ(run.alerts(Level::Critical).size(), 1u);
+  EXPECT_EQ(run.rows().size(), timeline_rows);
 }
 
 }  // namespace bridle::test
