@@ -28,23 +28,7 @@ class DnsEvent final : public Module {
     return i;
   }
 
-  void run(ModuleContext& ctx) override {
-    auto ev = module_intrusion_events(ctx);
-    if (!ev) return;
-    std::string tz = ctx.android() ? ctx.android()->timezone : "";
-    std::size_t n = 0;
-    if (auto it = ev->by_type.find("dns_event"); it != ev->by_type.end())
-      for (Json r : it->second) {
-        auto t = r.find("event_time");
-        if (t != r.end() && t->is_number() && t->get<double>() != 0)
-          r["timestamp"] = intrusion_time(t->get<double>() / 1000.0, tz);
-        else
-          r["timestamp"] = nullptr;
-        ctx.emit(std::move(r));
-        ++n;
-      }
-    ctx.info("Identified " + std::to_string(n) + " DNS events");
-  }
+  void run(ModuleContext& ctx) override { emit_intrusion_events(ctx, "dns_event", "DNS events"); }
 
   void observe(const Json& r, std::vector<Observation>& out) const override {
     std::string host = jstr(r, "hostname");

@@ -208,4 +208,26 @@ std::string intrusion_time(double unix_seconds, const std::string& timezone) {
   return to_device_local(unix_seconds, tz.get());
 }
 
+void set_intrusion_timestamp(Json& r, double units_per_second, const std::string& timezone) {
+  auto t = r.find("event_time");
+  if (t != r.end() && t->is_number() && t->get<double>() != 0)
+    r["timestamp"] = intrusion_time(t->get<double>() / units_per_second, timezone);
+  else
+    r["timestamp"] = nullptr;
+}
+
+void emit_intrusion_events(ModuleContext& ctx, const std::string& type, const std::string& what) {
+  auto ev = module_intrusion_events(ctx);
+  if (!ev) return;
+  std::string tz = ctx.android() ? ctx.android()->timezone : "";
+  std::size_t n = 0;
+  if (auto it = ev->by_type.find(type); it != ev->by_type.end())
+    for (Json r : it->second) {
+      set_intrusion_timestamp(r, 1000.0, tz);
+      ctx.emit(std::move(r));
+      ++n;
+    }
+  ctx.info("Identified " + std::to_string(n) + " " + what);
+}
+
 }  // namespace bridle

@@ -36,5 +36,11 @@ std::shared_ptr<const IntrusionEvents> module_intrusion_events(ModuleContext& ct
 // Event time -> device-local "YYYY-MM-DD HH:MM:SS.ffffff" in the IANA zone `timezone` ("" or
 // unknown: UTC).
 std::string intrusion_time(double unix_seconds, const std::string& timezone);
+// Sets r["timestamp"] from r["event_time"] (counted in 1/units_per_second seconds) as
+// intrusion_time(); null when the event time is missing, not a number or 0.
+void set_intrusion_timestamp(Json& r, double units_per_second, const std::string& timezone);
+// For modules listing one event type (event_time in milliseconds): emits every event of `type`
+// with its "timestamp", then logs "Identified N <what>".
+void emit_intrusion_events(ModuleContext& ctx, const std::string& type, const std::string& what);
 
 }  // namespace bridle

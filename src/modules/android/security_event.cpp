@@ -70,12 +70,7 @@ class SecurityEvent final : public Module {
     auto it = ev->by_type.find("security_event");
     if (it != ev->by_type.end())
       for (Json r : it->second) {
-        auto t = r.find("event_time");
-        // SecurityLog event times are nanoseconds.
-        if (t != r.end() && t->is_number() && t->get<double>() != 0)
-          r["timestamp"] = intrusion_time(t->get<double>() / 1e9, tz);
-        else
-          r["timestamp"] = nullptr;
+        set_intrusion_timestamp(r, 1e9, tz);  // SecurityLog event times are nanoseconds
         std::string tag = tag_of(r);
         ++counts[tag];
         bool known = false;
