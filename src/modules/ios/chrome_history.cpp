@@ -1,6 +1,5 @@
 // ChromeHistory: Chrome for iOS visits (History: urls JOIN visits).
-#include "core/timeutil.hpp"
-#include "modules/ios/common.hpp"
+#include "modules/ios/browser_db.hpp"
 
 namespace bridle {
 namespace {
@@ -21,29 +20,20 @@ class ChromeHistory final : public Module {
   }
 
   void run(ModuleContext& ctx) override {
-    for (auto& db : ios::open_databases(ctx, chrome_history_spec(), "Chrome history")) {
-      if (!db.db->has_table("urls") || !db.db->has_table("visits")) {
-        ctx.unreadable(db.file.display, "no urls/visits tables in the Chrome history database");
-        continue;
-      }
-      std::size_t n = 0;
-      ios::run_query(ctx, db,
-                     "SELECT urls.id, urls.url, visits.id, visits.visit_time, visits.from_visit FROM urls "
-                     "JOIN visits ON visits.url = urls.id ORDER BY visits.visit_time, visits.id",
-                     [&](const SqliteRow& row) {
-                       Json r;
-                       r["id"] = row.value(0);
-                       r["url"] = row.value(1);
-                       r["visit_id"] = row.value(2);
-                       r["timestamp"] = row.value(3);
-                       r["isodate"] = row.is_null(3) ? std::string() : chrome_to_iso(row.integer(3));
-                       r["redirect_source"] = row.value(4);
-                       ctx.emit(std::move(r));
-                       ++n;
-                       return true;
-                     });
-      ctx.info("Extracted a total of " + std::to_string(n) + " history items");
-    }
+    ios::emit_query_rows(ctx, chrome_history_spec(), "Chrome history", {"urls", "visits"},
+                         "no urls/visits tables in the Chrome history database",
+                         "SELECT urls.id, urls.url, visits.id, visits.visit_time, visits.from_visit FROM urls "
+                         "JOIN visits ON visits.url = urls.id ORDER BY visits.visit_time, visits.id",
+                         "history items", [](const SqliteRow& row) {
+                           Json r;
+                           r["id"] = row.value(0);
+                           r["url"] = row.value(1);
+                           r["visit_id"] = row.value(2);
+                           r["timestamp"] = row.value(3);
+                           r["isodate"] = row.is_null(3) ? std::string() : chrome_to_iso(row.integer(3));
+                           r["redirect_source"] = row.value(4);
+                           return r;
+                         });
   }
 
   void observe(const Json& r, std::vector<Observation>& out) const override {

@@ -1,19 +1,9 @@
 // FirefoxFavicon: Firefox for iOS favicons and the pages they were fetched for (browser.db:
 // favicons, favicon_sites, history).
-#include <sqlite3.h>
-
-#include "core/timeutil.hpp"
-#include "modules/ios/common.hpp"
+#include "modules/ios/browser_db.hpp"
 
 namespace bridle {
 namespace {
-
-const ArtifactSpec& firefox_spec() {
-  static const ArtifactSpec s{{{"AppDomainGroup-group.org.mozilla.ios.Firefox", "profile.profile/browser.db", false}},
-                              {"private/var/mobile/profile.profile/browser.db",
-                               "private/var/mobile/Containers/Shared/AppGroup/*/profile.profile/browser.db"}};
-  return s;
-}
 
 class FirefoxFavicon final : public Module {
  public:
@@ -24,36 +14,24 @@ class FirefoxFavicon final : public Module {
   }
 
   void run(ModuleContext& ctx) override {
-    for (auto& db : ios::open_databases(ctx, firefox_spec(), "Firefox favicon")) {
-      if (!db.db->has_table("favicons") || !db.db->has_table("favicon_sites") || !db.db->has_table("history")) {
-        ctx.unreadable(db.file.display, "no favicons/favicon_sites/history tables in the Firefox database");
-        continue;
-      }
-      std::size_t n = 0;
-      ios::run_query(ctx, db,
-                     "SELECT favicons.id, favicons.url, favicons.width, favicons.height, favicons.type, "
-                     "favicons.date, history.id, history.url FROM favicons "
-                     "JOIN favicon_sites ON favicon_sites.faviconID = favicons.id "
-                     "JOIN history ON favicon_sites.siteID = history.id ORDER BY favicon_sites.rowid",
-                     [&](const SqliteRow& row) {
-                       Json r;
-                       r["id"] = row.value(0);
-                       r["url"] = row.value(1);
-                       r["width"] = row.value(2);
-                       r["height"] = row.value(3);
-                       r["type"] = row.value(4);
-                       std::string iso;
-                       if (row.type(5) == SQLITE_INTEGER) iso = unix_to_iso_int(row.integer(5));
-                       else if (row.type(5) == SQLITE_FLOAT) iso = unix_to_iso(row.real(5));
-                       r["isodate"] = iso;
-                       r["history_id"] = row.value(6);
-                       r["history_url"] = row.value(7);
-                       ctx.emit(std::move(r));
-                       ++n;
-                       return true;
-                     });
-      ctx.info("Extracted a total of " + std::to_string(n) + " favicon items");
-    }
+    ios::emit_query_rows(ctx, ios::firefox_browser_db_spec(), "Firefox favicon", {"favicons", "favicon_sites", "history"},
+                         "no favicons/favicon_sites/history tables in the Firefox database",
+                         "SELECT favicons.id, favicons.url, favicons.width, favicons.height, favicons.type, "
+                         "favicons.date, history.id, history.url FROM favicons "
+                         "JOIN favicon_sites ON favicon_sites.faviconID = favicons.id "
+                         "JOIN history ON favicon_sites.siteID = history.id ORDER BY favicon_sites.rowid",
+                         "favicon items", [](const SqliteRow& row) {
+                           Json r;
+                           r["id"] = row.value(0);
+                           r["url"] = row.value(1);
+                           r["width"] = row.value(2);
+                           r["height"] = row.value(3);
+                           r["type"] = row.value(4);
+                           r["isodate"] = ios::unix_value_iso(row, 5);
+                           r["history_id"] = row.value(6);
+                           r["history_url"] = row.value(7);
+                           return r;
+                         });
   }
 
   // Both URLs are observations (MVT checks history_url only when url does not match).

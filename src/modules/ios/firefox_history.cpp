@@ -1,19 +1,9 @@
 // FirefoxHistory: Firefox for iOS visits (browser.db: visits, history). The record key
 // "i1000000s_local" is MVT's (a typo of is_local), kept for compatibility.
-#include <sqlite3.h>
-
-#include "core/timeutil.hpp"
-#include "modules/ios/common.hpp"
+#include "modules/ios/browser_db.hpp"
 
 namespace bridle {
 namespace {
-
-const ArtifactSpec& firefox_spec() {
-  static const ArtifactSpec s{{{"AppDomainGroup-group.org.mozilla.ios.Firefox", "profile.profile/browser.db", false}},
-                              {"private/var/mobile/profile.profile/browser.db",
-                               "private/var/mobile/Containers/Shared/AppGroup/*/profile.profile/browser.db"}};
-  return s;
-}
 
 class FirefoxHistory final : public Module {
  public:
@@ -24,33 +14,21 @@ class FirefoxHistory final : public Module {
   }
 
   void run(ModuleContext& ctx) override {
-    for (auto& db : ios::open_databases(ctx, firefox_spec(), "Firefox history")) {
-      if (!db.db->has_table("visits") || !db.db->has_table("history")) {
-        ctx.unreadable(db.file.display, "no visits/history tables in the Firefox database");
-        continue;
-      }
-      std::size_t n = 0;
-      // visits.date is in microseconds; integer division as MVT (whole seconds).
-      ios::run_query(ctx, db,
-                     "SELECT visits.id, visits.date/1000000, history.url, history.title, visits.is_local, "
-                     "visits.type FROM visits JOIN history ON visits.siteID = history.id ORDER BY visits.id",
-                     [&](const SqliteRow& row) {
-                       Json r;
-                       r["id"] = row.value(0);
-                       std::string iso;
-                       if (row.type(1) == SQLITE_INTEGER) iso = unix_to_iso_int(row.integer(1));
-                       else if (row.type(1) == SQLITE_FLOAT) iso = unix_to_iso(row.real(1));
-                       r["isodate"] = iso;
-                       r["url"] = row.value(2);
-                       r["title"] = row.value(3);
-                       r["i1000000s_local"] = row.value(4);
-                       r["type"] = row.value(5);
-                       ctx.emit(std::move(r));
-                       ++n;
-                       return true;
-                     });
-      ctx.info("Extracted a total of " + std::to_string(n) + " history items");
-    }
+    // visits.date is in microseconds; integer division as MVT (whole seconds).
+    ios::emit_query_rows(ctx, ios::firefox_browser_db_spec(), "Firefox history", {"visits", "history"},
+                         "no visits/history tables in the Firefox database",
+                         "SELECT visits.id, visits.date/1000000, history.url, history.title, visits.is_local, "
+                         "visits.type FROM visits JOIN history ON visits.siteID = history.id ORDER BY visits.id",
+                         "history items", [](const SqliteRow& row) {
+                           Json r;
+                           r["id"] = row.value(0);
+                           r["isodate"] = ios::unix_value_iso(row, 1);
+                           r["url"] = row.value(2);
+                           r["title"] = row.value(3);
+                           r["i1000000s_local"] = row.value(4);
+                           r["type"] = row.value(5);
+                           return r;
+                         });
   }
 
   void observe(const Json& r, std::vector<Observation>& out) const override {

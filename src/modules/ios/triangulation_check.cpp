@@ -34,6 +34,7 @@
 #include "core/util.hpp"
 #include "formats/plist.hpp"
 #include "modules/ios/common.hpp"
+#include "modules/ios/execution_evidence.hpp"
 #include "modules/ios/netbase.hpp"
 
 namespace bridle {
@@ -41,24 +42,6 @@ namespace {
 
 constexpr std::size_t kWindowEvents = 10;
 constexpr double kWindowSeconds = 300;
-
-const ArtifactSpec& datausage_spec() {
-  static const ArtifactSpec s{{{"WirelessDomain", "Library/Databases/DataUsage.sqlite", false}},
-                              {"private/var/wireless/Library/Databases/DataUsage.sqlite",
-                               "private/var/networkd/netusage.sqlite", "private/var/networkd/db/netusage.sqlite"}};
-  return s;
-}
-const ArtifactSpec& addaily_spec() {
-  static const ArtifactSpec s{{{"HomeDomain", "Library/Preferences/com.apple.osanalytics.addaily.plist", false}},
-                              {"private/var/mobile/Library/Preferences/com.apple.osanalytics.addaily.plist"}};
-  return s;
-}
-const ArtifactSpec& clients_spec() {
-  static const ArtifactSpec s{{{"RootDomain", "Library/Caches/locationd/clients.plist", false}},
-                              {"private/var/mobile/Library/Caches/locationd/clients.plist",
-                               "private/var/root/Library/Caches/locationd/clients.plist"}};
-  return s;
-}
 
 // Manifest (domain, path) of the suspicious preference files, and their place in a dump.
 struct PrefFile {
@@ -174,7 +157,7 @@ class TriangulationCheck final : public Module {
     }
 
     // Network usage databases.
-    for (auto& db : ios::open_databases(ctx, datausage_spec(), "network usage")) {
+    for (auto& db : ios::open_databases(ctx, ios::network_usage_spec(), "network usage")) {
       auto pcols = ios::table_columns(db, "ZPROCESS");
       if (!ios::has_column(pcols, "ZPROCNAME") || !ios::has_column(pcols, "Z_PK")) {
         ctx.unreadable(db.file.display, "no usable ZPROCESS table");
@@ -223,37 +206,31 @@ class TriangulationCheck final : public Module {
     }
 
     // OSAnalytics netUsageBaseline: {process: [first seen date, wifi in/out, wwan in/out]}.
-    for (auto& p : ios::read_plists(ctx, addaily_spec(), "the OSAnalytics addaily plist")) {
-      auto base = p.data.is_object() ? p.data.find("netUsageBaseline") : p.data.end();
-      if (!p.data.is_object() || base == p.data.end() || !base->is_object()) continue;
-      for (auto& [proc, v] : base->items()) {
-        bool exact = ios::is_triangulation_backup_agent(proc);
-        if (!exact && !is_implicit(proc)) continue;
-        std::string iso = v.is_array() && !v.empty() && v[0].is_string() ? v[0].get<std::string>() : "";
-        if (auto t = iso_to_unix(iso)) events.push_back({*t, "NetUsage", "net", proc, p.file.display, 0});
-        if (exact) {
-          Json d;
-          d["detection"] = "exact";
-          d["isodate"] = iso;
-          d["process"] = proc;
-          d["source"] = p.file.display;
-          d["first_seen"] = iso;
-          d["last_seen"] = nullptr;
-          ctx.alert(Level::Critical,
-                    "Operation Triangulation (Kaspersky's exact indicator): process " + proc +
-                        " in netUsageBaseline of " + p.file.display + " (first seen " + iso + ")",
-                    iso, d);
-          detections.push_back(std::move(d));
-        }
+    ios::for_each_net_usage_baseline(ctx, [&](const ios::ReadPlist& p, const std::string& proc, const std::string& iso) {
+      bool exact = ios::is_triangulation_backup_agent(proc);
+      if (!exact && !is_implicit(proc)) return;
+      if (auto t = iso_to_unix(iso)) events.push_back({*t, "NetUsage", "net", proc, p.file.display, 0});
+      if (exact) {
+        Json d;
+        d["detection"] = "exact";
+        d["isodate"] = iso;
+        d["process"] = proc;
+        d["source"] = p.file.display;
+        d["first_seen"] = iso;
+        d["last_seen"] = nullptr;
+        ctx.alert(Level::Critical,
+                  "Operation Triangulation (Kaspersky's exact indicator): process " + proc +
+                      " in netUsageBaseline of " + p.file.display + " (first seen " + iso + ")",
+                  iso, d);
+        detections.push_back(std::move(d));
       }
-    }
+    });
 
     // locationd clients that stopped using location.
-    for (auto& p : ios::read_plists(ctx, clients_spec(), "the locationd clients.plist")) {
+    for (auto& p : ios::read_plists(ctx, ios::locationd_clients_spec(), "the locationd clients.plist")) {
       if (!p.data.is_object()) continue;
       for (auto& [key, v] : p.data.items()) {
-        std::string client = key;
-        while (!client.empty() && client.back() == ':') client.pop_back();
+        std::string client = ios::locationd_client_name(key);
         bool match = false;
         for (const char* b : kLocationBundles) match = match || ends_with(client, b);
         if (!match || !v.is_object()) continue;

@@ -22,6 +22,7 @@
 #include "core/util.hpp"
 #include "formats/plist.hpp"
 #include "modules/ios/common.hpp"
+#include "modules/ios/execution_evidence.hpp"
 
 namespace bridle {
 namespace {
@@ -30,23 +31,6 @@ constexpr const char* kSystemProcesses[] = {
 #include "modules/ios/ios_system_processes.inc"
 };
 
-const ArtifactSpec& netdb_spec() {
-  static const ArtifactSpec s{{{"WirelessDomain", "Library/Databases/DataUsage.sqlite", false}},
-                              {"private/var/wireless/Library/Databases/DataUsage.sqlite",
-                               "private/var/networkd/netusage.sqlite", "private/var/networkd/db/netusage.sqlite"}};
-  return s;
-}
-const ArtifactSpec& addaily_spec() {
-  static const ArtifactSpec s{{{"HomeDomain", "Library/Preferences/com.apple.osanalytics.addaily.plist", false}},
-                              {"private/var/mobile/Library/Preferences/com.apple.osanalytics.addaily.plist"}};
-  return s;
-}
-const ArtifactSpec& clients_spec() {
-  static const ArtifactSpec s{{{"RootDomain", "Library/Caches/locationd/clients.plist", false}},
-                              {"private/var/mobile/Library/Caches/locationd/clients.plist",
-                               "private/var/root/Library/Caches/locationd/clients.plist"}};
-  return s;
-}
 const ArtifactSpec& shutdown_spec() {
   static const ArtifactSpec s{{}, {"private/var/db/diagnostics/shutdown.log", "private/var/db/diagnostics/shutdown.*.log"}};
   return s;
@@ -140,7 +124,7 @@ class UnknownProcesses final : public Module {
     installed(ctx, *src, known);
     std::map<std::string, std::vector<Sighting>> unknown;  // process -> where
 
-    for (auto& db : ios::open_databases(ctx, netdb_spec(), "network usage")) {
+    for (auto& db : ios::open_databases(ctx, ios::network_usage_spec(), "network usage")) {
       auto cols = ios::table_columns(db, "ZPROCESS");
       if (!ios::has_column(cols, "ZPROCNAME")) {
         ctx.unreadable(db.file.display, "no ZPROCESS.ZPROCNAME column");
@@ -159,21 +143,14 @@ class UnknownProcesses final : public Module {
                        return true;
                      });
     }
-    for (auto& p : ios::read_plists(ctx, addaily_spec(), "the OSAnalytics addaily plist")) {
-      auto base = p.data.is_object() ? p.data.find("netUsageBaseline") : p.data.end();
-      if (!p.data.is_object() || base == p.data.end() || !base->is_object()) continue;
-      for (auto& [proc, v] : base->items()) {
-        if (known.net_name(proc, "")) continue;
-        std::string first = v.is_array() && !v.empty() && v[0].is_string() ? v[0].get<std::string>() : "";
-        unknown[proc].push_back({p.file.display, "netUsageBaseline", first});
-      }
-    }
-    for (auto& p : ios::read_plists(ctx, clients_spec(), "the locationd clients.plist")) {
+    ios::for_each_net_usage_baseline(ctx, [&](const ios::ReadPlist& p, const std::string& proc, const std::string& first) {
+      if (!known.net_name(proc, "")) unknown[proc].push_back({p.file.display, "netUsageBaseline", first});
+    });
+    for (auto& p : ios::read_plists(ctx, ios::locationd_clients_spec(), "the locationd clients.plist")) {
       if (!p.data.is_object()) continue;
       for (auto& [key, v] : p.data.items()) {
         if (!v.is_object()) continue;
-        std::string client = key;
-        while (!client.empty() && client.back() == ':') client.pop_back();
+        std::string client = ios::locationd_client_name(key);
         // "com.apple.locationd.bundle-/System/...": a system location bundle.
         if (client.rfind("com.apple.", 0) == 0) continue;
         bool ok = client.find('/') != std::string::npos ? known.path(client.substr(client.find('/'))) : known.name(client);
