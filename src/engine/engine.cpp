@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <mutex>
+#include <queue>
 #include <set>
 #include <thread>
 #include <unordered_set>
@@ -15,7 +17,79 @@
 
 namespace bridle {
 
+struct TimelineRuns {
+  std::unique_ptr<TempDir> dir;
+  std::vector<std::filesystem::path> files;
+  std::mutex mu;
+  std::size_t counter = 0;
+};
+
 namespace {
+
+// A module's timeline rows are spilled to a sorted run file once this many are buffered, so
+// memory stays flat however large the acquisition (a 300k-file Manifest gives ~400k rows).
+// BRIDLE_TIMELINE_SPILL_ROWS overrides it (tests use a tiny value to exercise the merge).
+std::size_t spill_rows() {
+  static const std::size_t n = [] {
+    const char* e = std::getenv("BRIDLE_TIMELINE_SPILL_ROWS");
+    long long v = e ? std::atoll(e) : 0;
+    return v > 0 ? static_cast<std::size_t>(v) : std::size_t{100'000};
+  }();
+  return n;
+}
+
+void put_str(std::string& out, const std::string& s) {
+  std::uint32_t n = static_cast<std::uint32_t>(s.size());
+  out.append(reinterpret_cast<const char*>(&n), 4);
+  out.append(s);
+}
+
+bool get_str(std::FILE* f, std::string& s) {
+  std::uint32_t n = 0;
+  if (std::fread(&n, 4, 1, f) != 1) return false;
+  s.resize(n);
+  return n == 0 || std::fread(s.data(), 1, n, f) == n;
+}
+
+bool read_entry(std::FILE* f, TimelineEntry& e) {
+  return get_str(f, e.timestamp) && get_str(f, e.plugin) && get_str(f, e.event) && get_str(f, e.description);
+}
+
+// Sorts, de-duplicates and writes rows as a run file; false on I/O failure (rows then stay).
+bool spill_run(TimelineRuns& runs, std::vector<TimelineEntry>& rows) {
+  std::sort(rows.begin(), rows.end());
+  rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
+  std::filesystem::path path;
+  {
+    std::lock_guard<std::mutex> lk(runs.mu);
+    if (!runs.dir) runs.dir = std::make_unique<TempDir>("bridle-timeline");
+    path = runs.dir->path() / ("run" + std::to_string(runs.counter++));
+  }
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  if (!f) return false;
+  std::string buf;
+  bool ok = true;
+  for (auto& e : rows) {
+    put_str(buf, e.timestamp);
+    put_str(buf, e.plugin);
+    put_str(buf, e.event);
+    put_str(buf, e.description);
+    if (buf.size() > (1u << 20)) {
+      ok = ok && std::fwrite(buf.data(), 1, buf.size(), f) == buf.size();
+      buf.clear();
+    }
+  }
+  ok = ok && std::fwrite(buf.data(), 1, buf.size(), f) == buf.size();
+  ok = (std::fclose(f) == 0) && ok;
+  if (!ok) return false;
+  {
+    std::lock_guard<std::mutex> lk(runs.mu);
+    runs.files.push_back(path);
+  }
+  rows.clear();
+  rows.shrink_to_fit();
+  return true;
+}
 
 std::string log_time() {
   auto now = std::chrono::system_clock::now();
@@ -37,6 +111,7 @@ struct ModuleRun final : ModuleContext {
   IosSource* ios_;
   AndroidSource* android_;
   const ScanOptions& opts;
+  std::shared_ptr<TimelineRuns> runs;
   std::unique_ptr<JsonListWriter> writer;
   Json document;            // Grouped / Document shapes
   bool has_document = false;
@@ -48,8 +123,9 @@ struct ModuleRun final : ModuleContext {
   std::vector<Observation> obs_buf;
   std::vector<TimelineRow> rows_buf;
 
-  ModuleRun(const Engine& e, Module& m, IosSource* i, AndroidSource* a, const ScanOptions& o)
-      : engine(e), module(m), ios_(i), android_(a), opts(o) {
+  ModuleRun(const Engine& e, Module& m, IosSource* i, AndroidSource* a, const ScanOptions& o,
+            std::shared_ptr<TimelineRuns> r)
+      : engine(e), module(m), ios_(i), android_(a), opts(o), runs(std::move(r)) {
     outcome.name = m.info().name;
     outcome.slug = m.info().slug;
     if (opts.output_dir && m.info().shape == ModuleInfo::Shape::List)
@@ -66,6 +142,8 @@ struct ModuleRun final : ModuleContext {
     module.timeline(record, rows_buf);
     for (auto& r : rows_buf)
       timeline.push_back({r.timestamp, module.info().name, std::move(r.event), std::move(r.description)});
+    if (timeline.size() >= spill_rows() && !spill_run(*runs, timeline))
+      diag({Diagnostic::Severity::Warning, "", "", "could not spill timeline rows to a temporary file; keeping them in memory", false});
     if (opts.observations) {
       obs_buf.clear();
       module.observe(record, obs_buf);
@@ -207,7 +285,9 @@ ScanResult Engine::run(std::vector<std::unique_ptr<Module>> modules, IosSource* 
   ScanResult result;
   std::vector<std::unique_ptr<ModuleRun>> runs;
   runs.reserve(modules.size());
-  for (auto& m : modules) runs.push_back(std::make_unique<ModuleRun>(*this, *m, ios, android, opts));
+  auto timeline_runs = std::make_shared<TimelineRuns>();
+  for (auto& m : modules)
+    runs.push_back(std::make_unique<ModuleRun>(*this, *m, ios, android, opts, timeline_runs));
 
   unsigned threads = opts.threads ? opts.threads : std::max(1u, std::thread::hardware_concurrency());
   threads = std::min<unsigned>(threads, static_cast<unsigned>(runs.size()));
@@ -272,7 +352,49 @@ ScanResult Engine::run(std::vector<std::unique_ptr<Module>> modules, IosSource* 
     result.modules.push_back(std::move(r.outcome));
   }
   std::stable_sort(result.timeline.begin(), result.timeline.end());
+  if (!timeline_runs->files.empty()) result.timeline_runs = timeline_runs;
   return result;
+}
+
+void ScanResult::for_each_timeline(const std::function<void(const TimelineEntry&)>& fn) const {
+  if (!timeline_runs || timeline_runs->files.empty()) {
+    for (auto& t : timeline) fn(t);
+    return;
+  }
+  // k-way merge of the in-memory rows and every spilled run; equal consecutive rows (the same
+  // module's duplicates split across runs) are written once.
+  struct Cursor {
+    std::FILE* f = nullptr;
+    TimelineEntry cur;
+  };
+  std::vector<Cursor> cursors;
+  for (auto& p : timeline_runs->files) {
+    Cursor c;
+    c.f = std::fopen(p.c_str(), "rb");
+    if (c.f && read_entry(c.f, c.cur)) cursors.push_back(std::move(c));
+    else if (c.f) std::fclose(c.f);
+  }
+  std::size_t mem = 0;
+  using Item = std::pair<const TimelineEntry*, std::size_t>;  // row, cursor index (SIZE_MAX = memory)
+  auto greater = [](const Item& a, const Item& b) { return *b.first < *a.first; };
+  std::priority_queue<Item, std::vector<Item>, decltype(greater)> heap(greater);
+  for (std::size_t i = 0; i < cursors.size(); ++i) heap.push({&cursors[i].cur, i});
+  if (mem < timeline.size()) heap.push({&timeline[mem], SIZE_MAX});
+  std::optional<TimelineEntry> last;
+  while (!heap.empty()) {
+    auto [row, src] = heap.top();
+    heap.pop();
+    if (!last || !(*last == *row)) {
+      fn(*row);
+      last = *row;
+    }
+    if (src == SIZE_MAX) {
+      if (++mem < timeline.size()) heap.push({&timeline[mem], SIZE_MAX});
+    } else if (read_entry(cursors[src].f, cursors[src].cur)) {
+      heap.push({&cursors[src].cur, src});
+    }
+  }
+  for (auto& c : cursors) std::fclose(c.f);
 }
 
 bool ScanResult::partial() const {

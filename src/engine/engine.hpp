@@ -74,12 +74,19 @@ struct TimelineEntry {
   auto operator<=>(const TimelineEntry&) const = default;
 };
 
+// Timeline rows that did not fit in memory: sorted, de-duplicated runs written to a private
+// temporary folder (removed with this object) and merged when the timeline is written.
+struct TimelineRuns;
+
 struct ScanResult {
   std::vector<ModuleOutcome> modules;
   std::vector<Alert> alerts;
   std::vector<Diagnostic> diagnostics;  // all, in module order
   std::vector<LogLine> log;
-  std::vector<TimelineEntry> timeline;  // de-duplicated per module, sorted
+  std::vector<TimelineEntry> timeline;  // in-memory rows, de-duplicated per module, sorted
+  std::shared_ptr<TimelineRuns> timeline_runs;  // spilled rows (large acquisitions), or null
+  // Every timeline row in order — in-memory rows and spilled runs merged, duplicates dropped.
+  void for_each_timeline(const std::function<void(const TimelineEntry&)>& fn) const;
   std::vector<Json> urls;               // urls.json entries, in module order
   bool partial() const;  // some evidence could not be read
   std::size_t count(Level l) const;

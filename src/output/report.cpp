@@ -115,12 +115,32 @@ bool write_run_outputs(const fs::path& dir, const ScanResult& result, const RunI
              "," + csv_field(python_repr(a->event)) + "\r\n";
     put("alerts_timeline.csv", csv);
   }
-  if (!result.timeline.empty()) {
-    std::string csv = csv_field(timeline_header) + ",\"Plugin\",\"Event\",\"Description\"\r\n";
-    for (auto& t : result.timeline)
-      csv += csv_field(t.timestamp) + "," + csv_field(t.plugin) + "," + csv_field(t.event) + "," +
+  if (!result.timeline.empty() || result.timeline_runs) {
+    // Streamed: a large acquisition's timeline is never held as one string.
+    std::string e;
+    auto tmp = dir / "timeline.csv.tmp-bridle";
+    std::FILE* f = std::fopen(tmp.c_str(), "wb");
+    bool wok = f != nullptr;
+    std::string buf = csv_field(timeline_header) + ",\"Plugin\",\"Event\",\"Description\"\r\n";
+    result.for_each_timeline([&](const TimelineEntry& t) {
+      buf += csv_field(t.timestamp) + "," + csv_field(t.plugin) + "," + csv_field(t.event) + "," +
              csv_field(t.description) + "\r\n";
-    put("timeline.csv", csv);
+      if (buf.size() > (1u << 20) && f) {
+        wok = wok && std::fwrite(buf.data(), 1, buf.size(), f) == buf.size();
+        buf.clear();
+      }
+    });
+    if (f) {
+      wok = wok && std::fwrite(buf.data(), 1, buf.size(), f) == buf.size();
+      wok = (std::fclose(f) == 0) && wok;
+    }
+    std::error_code ec;
+    if (wok) fs::rename(tmp, dir / "timeline.csv", ec);
+    if (!wok || ec) {
+      fs::remove(tmp, ec);
+      ok = false;
+      if (err && err->empty()) *err = "cannot write " + (dir / "timeline.csv").string();
+    }
   }
   {
     // Timesketch JSONL: one event per line, mandatory message/datetime/timestamp_desc, plus
@@ -135,15 +155,27 @@ bool write_run_outputs(const fs::path& dir, const ScanResult& result, const RunI
       return true;
     };
     std::string jsonl;
-    for (auto& t : result.timeline) {
+    auto jtmp = dir / "timeline.jsonl.tmp-bridle";
+    std::FILE* jf = std::fopen(jtmp.c_str(), "wb");
+    bool jok = jf != nullptr;
+    std::size_t jlines = 0;
+    auto flush = [&](bool force) {
+      if (jf && (force || jsonl.size() > (1u << 20))) {
+        jok = jok && std::fwrite(jsonl.data(), 1, jsonl.size(), jf) == jsonl.size();
+        jsonl.clear();
+      }
+    };
+    result.for_each_timeline([&](const TimelineEntry& t) {
       Json j;
       j["message"] = t.plugin + ": " + t.description;
-      if (!when(t.timestamp, j)) continue;
+      if (!when(t.timestamp, j)) return;
       j["timestamp_desc"] = t.event;
       j["module"] = t.plugin;
       j["data_type"] = "bridle:" + t.plugin;
       jsonl += j.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
-    }
+      ++jlines;
+      flush(false);
+    });
     for (auto& a : result.alerts) {
       Json j;
       j["message"] = std::string(level_name(a.level)) + " alert: " + a.message;
@@ -157,8 +189,20 @@ bool write_run_outputs(const fs::path& dir, const ScanResult& result, const RunI
         j["matched_indicator"] = {{"value", a.matched->value}, {"type", a.matched->type},
                                   {"name", a.matched->name}, {"stix2_file_name", a.matched->stix2_file_name}};
       jsonl += j.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
+      ++jlines;
     }
-    if (!jsonl.empty()) put("timeline.jsonl", jsonl);
+    flush(true);
+    if (jf) jok = (std::fclose(jf) == 0) && jok;
+    std::error_code jec;
+    if (jok && jlines > 0) {
+      fs::rename(jtmp, dir / "timeline.jsonl", jec);
+    } else {
+      fs::remove(jtmp, jec);
+      if (!jok) {
+        ok = false;
+        if (err && err->empty()) *err = "cannot write " + (dir / "timeline.jsonl").string();
+      }
+    }
   }
   if (!result.urls.empty()) put("urls.json", dump_mvt(Json(result.urls)));
   put("info.json", dump_mvt(build_info_json(result, info)));

@@ -1,6 +1,7 @@
 // End-to-end tests of `bridle ios check-backup` through the real binary.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "core/util.hpp"
@@ -84,6 +85,32 @@ TEST(CheckBackup, IndicatorHitExitsOneAndWritesAlerts) {
   ASSERT_EQ(urls.size(), 1u);
   EXPECT_EQ(urls[0]["url"], "https://a.evil-c2.example.com/p?q=1");
   EXPECT_EQ(urls[0]["source"], "sms");
+}
+
+// Large timelines are spilled to sorted runs and merged: the result must be byte-identical
+// to the in-memory path (here forced with a tiny spill threshold), duplicates dropped once.
+TEST(CheckBackup, SpilledTimelineIsIdentical) {
+  Fixture f("click https://evil-c2.example.com/", true);
+  {
+    BackupBuilder b(f.dir / "big");
+    b.add_sqlite("HomeDomain", "Library/SMS/sms.db", sms_sql("hello"));
+    for (int i = 0; i < 60; ++i)
+      b.add_file("HomeDomain", "Library/f" + std::to_string(i), "x", 1600000000 + (i % 7) * 3600);
+    b.finish();
+  }
+  std::string texts[2], jsonl[2];
+  for (int run = 0; run < 2; ++run) {
+    auto out = f.dir / ("spill" + std::to_string(run));
+    auto env = f.env();
+    if (run == 1) env.push_back("BRIDLE_TIMELINE_SPILL_ROWS=7");
+    auto r = run_bridle({"ios", "check-backup", (f.dir / "big").string(), "-o", out.string(), "--no-store"}, env);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    texts[run] = slurp(out / "timeline.csv");
+    jsonl[run] = slurp(out / "timeline.jsonl");
+  }
+  EXPECT_GT(std::count(texts[0].begin(), texts[0].end(), '\n'), 60);
+  EXPECT_EQ(texts[0], texts[1]);
+  EXPECT_EQ(jsonl[0], jsonl[1]);
 }
 
 TEST(CheckBackup, TimesketchJsonl) {

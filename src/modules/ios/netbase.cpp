@@ -140,7 +140,7 @@ void NetBase::run(ModuleContext& ctx) {
         // The source lists folder dumps and archives alike (an archive's root() is the
         // archive file itself, so walking it on disk would find nothing).
         std::size_t n = 0;
-        src->for_each_entry([&](const IosFsEntry& e) {
+        bool listed = src->for_each_entry([&](const IosFsEntry& e) {
           if (++n > kMaxInventory) {
             ctx.warn("File inventory of the dump stopped after " + std::to_string(kMaxInventory) + " entries");
             return false;
@@ -151,6 +151,16 @@ void NetBase::run(ModuleContext& ctx) {
           }
           return true;
         });
+        std::error_code ec;
+        if (!listed && n == 0 && fs::is_directory(src->root(), ec)) {
+          // A source without a listing: walk its folder (never following symlinks).
+          for (auto it = fs::recursive_directory_iterator(src->root(), fs::directory_options::skip_permission_denied, ec);
+               !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+            if (++n > kMaxInventory) break;
+            std::error_code ec2;
+            if (it->is_regular_file(ec2)) inventory.insert(it->path().filename().string());
+          }
+        }
       }
       for (auto& r : records) {
         if (!candidate(r)) continue;
