@@ -2,6 +2,8 @@
 // never followed, never crash.
 #include <archive.h>
 #include <archive_entry.h>
+#include <memory>
+
 #include <gtest/gtest.h>
 #include <zip.h>
 
@@ -25,8 +27,10 @@ void make_zip(const fs::path& path, const std::vector<ZipEntry>& entries) {
   int err = 0;
   zip_t* z = zip_open(path.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &err);
   ASSERT_NE(z, nullptr);
+  std::vector<std::unique_ptr<std::string>> keep;  // alive until zip_close (LeakSanitizer)
   for (auto& e : entries) {
-    auto* buf = new std::string(e.data);
+    keep.push_back(std::make_unique<std::string>(e.data));
+    auto* buf = keep.back().get();
     zip_source_t* s = zip_source_buffer(z, buf->data(), buf->size(), 0);
     zip_int64_t idx = zip_file_add(z, e.name.c_str(), s, ZIP_FL_ENC_UTF_8);  // allows duplicates? no
     if (idx < 0) {
