@@ -57,10 +57,19 @@ LoadedIndicators load_indicators(const std::vector<std::string>& files, bool qui
     if (!fs::exists(f, ec)) throw Fail{kExitCannotRun, "indicators file not found: " + f};
     paths.emplace_back(f);
   }
+  const std::size_t explicit_count = paths.size();
   for (auto& p : default_indicator_files()) paths.push_back(p);
-  for (auto& p : paths) {
+  for (std::size_t i = 0; i < paths.size(); ++i) {
+    const auto& p = paths[i];
+    std::size_t warnings_before = li.set->warnings().size();
     bool ok = li.set->load_file(p);
     if (!quiet) std::cerr << (ok ? "Loaded indicators from " : "Could not load indicators from ") << p.string() << "\n";
+    // Indicators the user named explicitly must be used: checking without them and saying
+    // "nothing found" would mislead. (Files found in the data folder only warn.)
+    if (!ok && i < explicit_count) {
+      std::string why = li.set->warnings().size() > warnings_before ? li.set->warnings().back() : "unreadable";
+      throw Fail{kExitCannotRun, "cannot use the indicators file " + p.string() + ": " + why};
+    }
   }
   if (!quiet) {
     for (auto& w : li.set->warnings()) std::cerr << "  warning: " << w << "\n";

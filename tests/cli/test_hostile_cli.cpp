@@ -219,12 +219,12 @@ TEST(HostileCli, HugeStixFileIsRefusedQuickly) {
   auto r = run_bridle({"ios", "check-backup", f.backup.string(), "-i", huge.string(), "-o",
                        (f.dir / "out").string()}, f.env());
   EXPECT_LT(Clock::now() - t0, std::chrono::seconds(60));
-  // Refused by size before reading; the scan still runs (built-in heuristics only) and
-  // says no indicators were loaded.
-  EXPECT_NE(r.exit_code, 1) << r.out << r.err;
+  // Refused by size before reading, with its name; an indicators file given with -i that
+  // cannot be used stops the run (exit 2) rather than checking without it.
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
   EXPECT_NE(r.err.find("huge.stix2: cannot read indicators file: file is larger than the limit"),
             std::string::npos) << r.err;
-  EXPECT_NE(r.out.find("no indicators were loaded"), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(f.dir / "out" / "sms.json"));
 }
 
 // A tar whose member is a 10 GB sparse file (made with truncate, archived by libarchive
