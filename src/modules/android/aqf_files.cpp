@@ -81,6 +81,13 @@ class AqfFiles final : public Module {
             --depth;
           } else if (c == ',' && depth == 0) break;
         }
+        if (p == b) {
+          // A stray '}' (or ']') where an element should start: skip it, count it bad, and
+          // move on (never loop on the same byte).
+          ++bad;
+          ++p;
+          continue;
+        }
         if (p >= t.size()) truncated = true;  // the text ends inside this element
         std::string_view elem = t.substr(b, std::min(p, t.size()) - b);
         Json e = parse_json_exact(elem);
