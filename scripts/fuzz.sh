@@ -45,7 +45,7 @@ run_one() {
   mkdir -p "$work" "$art" "tests/fuzz/corpus/$t"
   # New inputs go to the build folder's corpus; the committed seeds are only read.
   if "$BUILD_DIR/fuzz/$t" "$work" "tests/fuzz/corpus/$t" -max_total_time="$SECONDS_PER" \
-       -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 -artifact_prefix="$art" \
+       -seed="${BRIDLE_FUZZ_SEED:-1}" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 -artifact_prefix="$art" \
        >"$logs/$t.log" 2>&1; then
     echo "fuzz: $t ok ($(grep -m1 -o 'stat::number_of_executed_units: *[0-9]*' "$logs/$t.log" | grep -o '[0-9]*$') runs)"
   else
