@@ -145,6 +145,15 @@ HostKind host_key(std::string_view value, std::string& out) {
 
 }  // namespace
 
+int observed_host_key(std::string_view value, std::string& key) {
+  switch (host_key(value, key)) {
+    case HostKind::None: return 0;
+    case HostKind::Host: return 1;
+    case HostKind::Ip: return 2;
+  }
+  return 0;
+}
+
 struct IndicatorIndex::Impl {
   const IndicatorSet* set = nullptr;
   Map domains, ips, urls;

@@ -120,6 +120,11 @@ std::optional<std::string> normalize_url(std::string_view url);
 std::string url_host(std::string_view url);
 // Canonical text of an IPv4/IPv6 literal; nullopt when not an IP address.
 std::optional<std::string> normalize_ip(std::string_view text);
+// The key the IndicatorIndex looks a host-like observed value up with (lower-case, trailing
+// dots removed, port/userinfo/path dropped, IP literals canonical; "www." kept because every
+// label suffix is looked up). Returns 0 for none, 1 for a host, 2 for an IP literal. The
+// observation store uses it too, so stored keys match exactly what the index matches.
+int observed_host_key(std::string_view value, std::string& key);
 // Path: "/private/var/..." -> "/var/...", duplicate '/' collapsed.
 std::string normalize_path(std::string_view path);
 

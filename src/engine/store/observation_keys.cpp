@@ -29,37 +29,15 @@ std::string_view basename_of(std::string_view s) {
   return slash == std::string_view::npos ? s : s.substr(slash + 1);
 }
 
-bool maybe_ip(std::string_view s) {
-  if (s.empty()) return false;
-  if (s.front() == '[' || s.find(':') != std::string_view::npos) return true;
-  for (char c : s)
-    if (!((c >= '0' && c <= '9') || c == '.')) return false;
-  return true;
-}
-
 enum class HostKind { None, Host, Ip };
 
-// Same reduction as the IndicatorIndex's host key (src/indicators/index.cpp).
+// The IndicatorIndex's own host key (src/indicators/index.cpp), so stored keys match exactly.
 HostKind host_key(std::string_view value, std::string& out) {
-  value = trim_view(value);
-  if (value.empty()) return HostKind::None;
-  if (maybe_ip(value)) {
-    if (auto ip = normalize_ip(value)) {
-      out = std::move(*ip);
-      return HostKind::Ip;
-    }
+  switch (observed_host_key(value, out)) {
+    case 1: return HostKind::Host;
+    case 2: return HostKind::Ip;
+    default: return HostKind::None;
   }
-  if (value.find_first_of(":/@?#[\\") != std::string_view::npos) out = url_host(value);
-  else out = lower(value);
-  while (!out.empty() && out.back() == '.') out.pop_back();
-  if (out.empty()) return HostKind::None;
-  if (maybe_ip(out)) {
-    if (auto ip = normalize_ip(out)) {
-      out = std::move(*ip);
-      return HostKind::Ip;
-    }
-  }
-  return HostKind::Host;
 }
 
 void add_host_obs(std::string_view value, std::vector<ObsKey>& out) {
