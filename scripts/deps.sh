@@ -7,7 +7,7 @@ PKGS=(
   libarchive-dev libzip-dev zlib1g-dev libcli11-dev libfmt-dev libpsl-dev
   libcurl4-openssl-dev libyaml-cpp-dev libpq-dev libpqxx-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  clang libclang-rt-14-dev python3 time postgresql
+  clang libclang-rt-14-dev lld python3 time postgresql
 )
 missing=()
 for p in "${PKGS[@]}"; do
