@@ -182,3 +182,13 @@ put("fuzz_intrusion", "events",
     '{"dns_event": {"event_time": 1750000000123, "hostname": "evil.example", "ip_addresses": ["/1.2.3.4"], "package_name": "com.x"}}\n'
     '{"connect_event": {"event_time": 1750000000123, "ip_address": "/5.6.7.8", "port": 443, "package_name": "com.x"}}\n'
     '{"security_event": {"event_time": 1750000000123, "tag": "ADB_SHELL_CMD", "data": ["ls"]}}\nnot json\n')
+
+# --- iOS shutdown.log --------------------------------------------------------------------------
+put("fuzz_shutdown_log", "delayed",
+    "remaining client pid: 1234 (/System/Library/PrivateFrameworks/X.framework/xd)\n"
+    "After 1.72s, these clients are still here:\n"
+    "remaining client pid: 99 (/private/var/db/com.apple.xpc.roleaccountd.staging/abc)\n"
+    "After 3.10s, these clients are still here:\nAfter 5.00s, these clients are still here:\n"
+    "SIGTERM: [1700000000]\n"
+    "remaining client pid: 7 (/usr/libexec/a/6C3D2A5E-1B2C-4D5E-8F90-A1B2C3D4E5F6)\n"
+    "some header @1700000123 then\nSIGTERM:\nremaining client pid: 8 (/trailing)\n")

@@ -1,6 +1,7 @@
 // ShutdownLog: MVT's records, indicator matching (UUID suffix removed), iShutdown checks.
 #include <gtest/gtest.h>
 
+#include "modules/ios/shutdown_log.hpp"
 #include "support/fs_dump.hpp"
 
 using namespace bridle;
@@ -76,3 +77,27 @@ TEST(ShutdownLog, FilePathIndicatorAndNoLog) {
 }
 
 }  // namespace
+
+// The parser alone (also the fuzz target's entry point): shutdowns in file order, delays
+// accumulated per shutdown, trailing client lines counted, hostile bytes tolerated.
+TEST(ShutdownLogParser, ShutdownsDelaysAndTrailingClients) {
+  auto p = parse_shutdown_log(kLog);
+  ASSERT_EQ(p.shutdowns.size(), 2u);
+  EXPECT_EQ(p.shutdowns[0].isodate, "2023-11-14 22:13:20.000000");
+  ASSERT_EQ(p.shutdowns[0].clients.size(), 3u);
+  EXPECT_EQ(p.shutdowns[0].clients[0].pid, "123");
+  EXPECT_EQ(p.shutdowns[0].clients[2].times_delayed, 1);
+  EXPECT_DOUBLE_EQ(p.shutdowns[0].clients[2].delay, 1.5);
+  EXPECT_EQ(p.shutdowns[0].times_delayed, 3);
+  EXPECT_DOUBLE_EQ(p.shutdowns[0].delay, 6.75);
+  EXPECT_EQ(p.shutdowns[1].isodate, "2020-09-13 12:26:40.000000");
+  EXPECT_EQ(p.shutdowns[1].clients.size(), 1u);
+  EXPECT_EQ(p.trailing_clients, 0u);
+
+  auto t = parse_shutdown_log("SIGTERM: [99999999999999999]\nremaining client pid: 1 (/x)\nremaining client pid: (\n");
+  ASSERT_EQ(t.shutdowns.size(), 1u);
+  EXPECT_EQ(t.trailing_clients, 2u);
+  std::string junk("\0\xff" "After 1e308.5.5s\nAfter .\nSIGTERM: [\nremaining client pid: )(", 60);
+  EXPECT_EQ(parse_shutdown_log(junk).shutdowns.size(), 1u);
+  EXPECT_TRUE(parse_shutdown_log("").shutdowns.empty());
+}

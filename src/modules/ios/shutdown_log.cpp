@@ -17,6 +17,7 @@
 #include "core/timeutil.hpp"
 #include "core/util.hpp"
 #include "modules/ios/common.hpp"
+#include "modules/ios/shutdown_log.hpp"
 
 namespace bridle {
 namespace {
@@ -72,6 +73,50 @@ std::int64_t sigterm_time(const std::string& line) {
   return 0;
 }
 
+}  // namespace
+
+ShutdownLogParse parse_shutdown_log(std::string_view text) {
+  ShutdownLogParse out;
+  ShutdownLogParse::Shutdown cur;  // clients of the shutdown in progress
+  std::size_t pos = 0;
+  while (pos <= text.size()) {
+    auto nl = text.find('\n', pos);
+    if (nl == std::string_view::npos) nl = text.size();
+    std::string line = trim(std::string(text.substr(pos, nl - pos)));
+    pos = nl + 1;
+    if (line.rfind("remaining client pid:", 0) == 0) {
+      auto p = line.find("pid: ");
+      auto lp = line.find(" (");
+      auto op = line.find('(');
+      auto cp = line.rfind(')');
+      ShutdownLogParse::Client c;
+      if (p != std::string::npos && lp != std::string::npos && lp > p + 5) c.pid = line.substr(p + 5, lp - p - 5);
+      if (op != std::string::npos && cp != std::string::npos && cp > op) c.client = line.substr(op + 1, cp - op - 1);
+      c.delay = cur.delay;
+      c.times_delayed = cur.times_delayed;
+      cur.clients.push_back(std::move(c));
+    } else if (line.rfind("After ", 0) == 0) {
+      // "After 1.72s, these clients are still here:"
+      std::string num;
+      for (std::size_t i = 6; i < line.size() && (std::isdigit(static_cast<unsigned char>(line[i])) || line[i] == '.'); ++i)
+        num += line[i];
+      try {
+        if (!num.empty()) cur.delay += std::stod(num);
+      } catch (...) {
+      }
+      ++cur.times_delayed;
+    } else if (line.rfind("SIGTERM: ", 0) == 0 || line == "SIGTERM:") {
+      cur.isodate = unix_to_iso_int(sigterm_time(line));
+      out.shutdowns.push_back(std::move(cur));
+      cur = {};
+    }
+  }
+  out.trailing_clients = cur.clients.size();
+  return out;
+}
+
+namespace {
+
 class ShutdownLog final : public Module {
  public:
   const ModuleInfo& info() const override {
@@ -97,7 +142,28 @@ class ShutdownLog final : public Module {
         continue;
       }
       ctx.info("Found shutdown log at path: " + f.display);
-      parse(ctx, f, *data, records);
+      auto parsed = parse_shutdown_log(*data);
+      for (auto& sd : parsed.shutdowns) {
+        std::vector<Json> clients;
+        for (auto& c : sd.clients) {
+          Json r = Json::object();
+          r["isodate"] = "";
+          r["pid"] = c.pid;
+          r["client"] = c.client;
+          r["delay"] = c.delay;
+          r["times_delayed"] = c.times_delayed;
+          clients.push_back(std::move(r));
+        }
+        check_shutdown(ctx, f, sd.isodate, clients, sd.delay, sd.times_delayed);
+        for (auto& r : clients) {
+          r["isodate"] = sd.isodate;
+          records.push_back(std::move(r));
+        }
+      }
+      if (parsed.trailing_clients)
+        ctx.info(f.display + ": " + std::to_string(parsed.trailing_clients) +
+                 " client lines after the last SIGTERM line (not attributed to a shutdown)");
+      ctx.info(f.display + ": " + std::to_string(parsed.shutdowns.size()) + " shutdowns recorded");
     }
     std::stable_sort(records.begin(), records.end(),
                      [](const Json& a, const Json& b) { return jstr(a, "isodate") < jstr(b, "isodate"); });
@@ -120,54 +186,6 @@ class ShutdownLog final : public Module {
   }
 
  private:
-  static void parse(ModuleContext& ctx, const IosFile& f, const std::string& text, std::vector<Json>& records) {
-    std::vector<Json> pending;  // clients of the shutdown in progress
-    double delay = 0.0;
-    int times_delayed = 0;
-    std::size_t reboots = 0;
-    for (auto& raw : split(text, '\n')) {
-      std::string line = trim(raw);
-      if (line.rfind("remaining client pid:", 0) == 0) {
-        auto p = line.find("pid: ");
-        auto lp = line.find(" (");
-        auto op = line.find('(');
-        auto cp = line.rfind(')');
-        Json r = Json::object();
-        r["isodate"] = "";
-        r["pid"] = (p != std::string::npos && lp != std::string::npos && lp > p + 5) ? line.substr(p + 5, lp - p - 5) : "";
-        r["client"] = (op != std::string::npos && cp != std::string::npos && cp > op) ? line.substr(op + 1, cp - op - 1) : "";
-        r["delay"] = delay;
-        r["times_delayed"] = times_delayed;
-        pending.push_back(std::move(r));
-      } else if (line.rfind("After ", 0) == 0) {
-        // "After 1.72s, these clients are still here:"
-        std::string num;
-        for (std::size_t i = 6; i < line.size() && (std::isdigit(static_cast<unsigned char>(line[i])) || line[i] == '.'); ++i)
-          num += line[i];
-        try {
-          if (!num.empty()) delay += std::stod(num);
-        } catch (...) {
-        }
-        ++times_delayed;
-      } else if (line.rfind("SIGTERM: ", 0) == 0 || line == "SIGTERM:") {
-        ++reboots;
-        std::string iso = unix_to_iso_int(sigterm_time(line));
-        check_shutdown(ctx, f, iso, pending, delay, times_delayed);
-        for (auto& r : pending) {
-          r["isodate"] = iso;
-          records.push_back(std::move(r));
-        }
-        pending.clear();
-        delay = 0.0;
-        times_delayed = 0;
-      }
-    }
-    if (!pending.empty())
-      ctx.info(f.display + ": " + std::to_string(pending.size()) +
-               " client lines after the last SIGTERM line (not attributed to a shutdown)");
-    ctx.info(f.display + ": " + std::to_string(reboots) + " shutdowns recorded");
-  }
-
   // iShutdown's checks on one shutdown.
   static void check_shutdown(ModuleContext& ctx, const IosFile& f, const std::string& iso,
                              const std::vector<Json>& clients, double delay, int times_delayed) {
