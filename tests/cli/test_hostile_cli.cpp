@@ -200,10 +200,21 @@ TEST(HostileCli, DeeplyNestedZipsAreCut) {
                        (dir / "out").string()},
                       {"XDG_DATA_HOME=" + (dir / "xdg").string(), "BRIDLE_STIX2="});
   EXPECT_LT(Clock::now() - t0, std::chrono::seconds(60));
-  EXPECT_TRUE(r.exit_code == 1 || r.exit_code == 3) << r.out << r.err;
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;  // the shallow event's HIGH alert
   EXPECT_NE(r.out.find("evil-c2.example.com"), std::string::npos) << r.out;
   EXPECT_NE((r.out + r.err).find("nested too deeply"), std::string::npos) << r.out << r.err;
   EXPECT_NE((r.out + r.err).find("deep.zip"), std::string::npos) << r.out << r.err;
+
+  // Without a hit, the cut-off zip (evidence not examined) makes the scan partial: exit 3,
+  // never a clean 0.
+  std::string other = kStix;
+  other.replace(other.find("evil-c2.example.com"), 19, "other-c2.example.net");
+  write_file(dir / "other.stix2", other);
+  auto r2 = run_bridle({"android", "check-androidqf", qf.string(), "-i", (dir / "other.stix2").string(), "-o",
+                        (dir / "out2").string()},
+                       {"XDG_DATA_HOME=" + (dir / "xdg").string(), "BRIDLE_STIX2="});
+  EXPECT_EQ(r2.exit_code, 3) << r2.out << r2.err;
+  EXPECT_NE((r2.out + r2.err).find("nested too deeply"), std::string::npos) << r2.out << r2.err;
 }
 
 // A 1 GB indicators file (sparse): refused quickly with its name, never loaded.

@@ -36,7 +36,11 @@ std::string fingerprint(const Json& j) {
 
 void walk_zip(const std::string& data, const std::string& prefix, IntrusionEvents& ev,
               std::map<std::string, bool>& seen, int depth, std::uint64_t& budget) {
-  if (depth > 3) { ev.warnings.push_back("Skipping zip nested too deeply: " + prefix); return; }
+  // Evidence that is not examined makes the scan partial (a problem, not a warning).
+  if (depth > 3) {
+    ev.problems.push_back({Diagnostic::Severity::Error, "", prefix, "Skipping zip nested too deeply: " + prefix, true});
+    return;
+  }
   zip_error_t zerr;
   zip_error_init(&zerr);
   zip_source_t* zs = zip_source_buffer_create(data.data(), data.size(), 0, &zerr);
@@ -45,7 +49,7 @@ void walk_zip(const std::string& data, const std::string& prefix, IntrusionEvent
   if (!za) {
     zip_source_free(zs);
     zip_error_fini(&zerr);
-    ev.warnings.push_back("Skipping invalid zip: " + prefix);
+    ev.problems.push_back({Diagnostic::Severity::Error, "", prefix, "Skipping invalid zip: " + prefix, true});
     return;
   }
   zip_int64_t n = zip_get_num_entries(za, 0);
@@ -96,7 +100,8 @@ void parse_intrusion_text(std::string_view text, const std::string& file, Intrus
     if (line.empty()) continue;
     ++ev.lines;
     if (line.size() > kMaxLine) {
-      ev.warnings.push_back("Skipping over-long line " + std::to_string(line_no) + " in " + file);
+      ev.problems.push_back({Diagnostic::Severity::Error, "", file,
+                             "Skipping over-long line " + std::to_string(line_no) + " in " + file, true});
       continue;
     }
     // Depth is bounded: reject deeply nested input before parsing (nlohmann recurses).
@@ -114,7 +119,8 @@ void parse_intrusion_text(std::string_view text, const std::string& file, Intrus
       else if (c == '}' || c == ']') --depth;
     }
     if (max_depth > 64) {
-      ev.warnings.push_back("Skipping line " + std::to_string(line_no) + " in " + file + ": nested too deeply");
+      ev.problems.push_back({Diagnostic::Severity::Error, "", file,
+                             "Skipping line " + std::to_string(line_no) + " in " + file + ": nested too deeply", true});
       continue;
     }
     Json entry = Json::parse(line.begin(), line.end(), nullptr, false);
