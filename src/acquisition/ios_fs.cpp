@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstdlib>
 
 #include "core/util.hpp"
 
@@ -760,6 +761,12 @@ void IosFsSource::extract_pass(std::set<std::size_t> ordinals) {
   const std::size_t last = *ordinals.rbegin();
   std::size_t ordinal = 0;
   std::string failure;
+  std::uint64_t budget = kMaxExtractTotal;
+  if (const char* e = std::getenv("BRIDLE_MAX_EXTRACT_BYTES"); e && *e) {
+    char* end = nullptr;
+    unsigned long long v = std::strtoull(e, &end, 10);
+    if (end && *end == '\0') budget = v;
+  }
   for (;; ++ordinal) {
     if (ordinal > last) break;
     archive_entry* ae = nullptr;
@@ -824,8 +831,15 @@ void IosFsSource::extract_pass(std::set<std::size_t> ordinals) {
         why = "member data above the 4 GiB limit";
         break;
       }
+      if (extracted_bytes_ + total > budget) {
+        ok = false;
+        why = "not read: the archive's extraction budget (" + std::to_string(budget) +
+              " bytes of private copies) is used up (archive bomb?)";
+        break;
+      }
     }
     ::close(fd);
+    extracted_bytes_ += ok ? total : 0;
     if (ok) {
       copied_[ordinal] = d->second;
     } else {

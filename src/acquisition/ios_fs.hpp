@@ -42,6 +42,10 @@ class IosFsSource final : public IosSource {
  public:
   // Members above this size are never copied out of an archive.
   static constexpr std::uint64_t kMaxMemberSize = 4ull << 30;
+  // Total bytes copied out of one archive into private copies (an archive bomb, or a
+  // crafted dump with thousands of huge databases, cannot fill the disk); members past it
+  // are reported as not read. Env BRIDLE_MAX_EXTRACT_BYTES overrides it (tests, big dumps).
+  static constexpr std::uint64_t kMaxExtractTotal = 32ull << 30;
 
   // Opens PATH (folder or archive). nullptr + *err (a sentence for the user) when it is not
   // a readable iOS filesystem dump.
@@ -95,6 +99,7 @@ class IosFsSource final : public IosSource {
   // Archive members.
   std::optional<fs::path> materialise(const std::string& logical, std::string* err);
   void extract_pass(std::set<std::size_t> ordinals);
+  std::uint64_t extracted_bytes_ = 0;  // written to private copies so far (all passes)
   void want(const std::string& logical);  // adds a member and its sidecars to the batch
   // The member path a file found by find() stands for; nullopt + why when it is blocked.
   std::optional<std::string> real_path_of(const IosFile& f, std::string* err);

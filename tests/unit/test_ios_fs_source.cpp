@@ -296,3 +296,30 @@ TEST(IosFsSource, FolderSymlinksAreNotFollowedOut) {
 }
 
 }  // namespace
+
+// A highly compressible archive (bomb-like) cannot make bridle write more than the
+// extraction budget into private copies: members past it are not read, with a reason that
+// names the budget, and the others are still read.
+TEST(IosFsSource, ExtractionBudgetBoundsPrivateCopies) {
+  Scratch d;
+  const std::string mib(1u << 20, '\0');
+  write_archive(d / "bomb.tar.gz",
+                {mfile("private/var/mobile/a.bin", mib), mfile("private/var/mobile/b.bin", mib)},
+                ArchiveFormat::TarGz);
+  ASSERT_LT(fs::file_size(d / "bomb.tar.gz"), 64u * 1024);  // ratio > 30
+  ::setenv("BRIDLE_MAX_EXTRACT_BYTES", "1572864", 1);  // 1.5 MiB
+  auto src = open_fs(d / "bomb.tar.gz");
+  ASSERT_TRUE(src);
+  std::string err;
+  auto fa = src->find({{}, {"private/var/mobile/a.bin"}});
+  auto fb = src->find({{}, {"private/var/mobile/b.bin"}});
+  ASSERT_EQ(fa.size(), 1u);
+  ASSERT_EQ(fb.size(), 1u);
+  auto a = src->read(fa[0], &err, 2u << 20);
+  ASSERT_TRUE(a) << err;
+  EXPECT_EQ(a->size(), mib.size());
+  auto b = src->read(fb[0], &err, 2u << 20);
+  ::unsetenv("BRIDLE_MAX_EXTRACT_BYTES");
+  EXPECT_FALSE(b);
+  EXPECT_NE(err.find("extraction budget"), std::string::npos) << err;
+}
