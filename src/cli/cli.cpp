@@ -116,6 +116,7 @@ int run_check(const std::string& command, const std::string& acquisition_kind, u
   ScanOptions so;
   so.output_dir = out;
   so.threads = o.threads;
+  so.progress = isatty(2) == 1;  // live progress line on a terminal only
   so.module_options.fast = o.fast;
   so.module_options.have_indicators = !li.set->empty();
   bool verbose = o.verbose;
@@ -136,6 +137,7 @@ int run_check(const std::string& command, const std::string& acquisition_kind, u
   info.hash_all = o.hashes;
   info.started_at = started;
   info.extra = std::move(info_extra);
+  info.progress = so.progress;
   if (ios) info.files_read = ios->files_read();
   if (android) {
     // Archive inputs (zip, .ab) are hashed whole; folder inputs file by file.

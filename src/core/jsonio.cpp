@@ -3,14 +3,133 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <sstream>
 
 namespace bridle {
 
+namespace {
+
+// The JSON text of one scalar exactly as nlohmann's dump() writes it (ensure_ascii, invalid
+// UTF-8 replaced); used for anything the fast paths below do not handle themselves.
+void append_slow(std::string& out, const Json& j) {
+  out += j.dump(-1, ' ', true, Json::error_handler_t::replace);
+}
+
+// Appends "s" quoted and escaped as nlohmann's serializer does with ensure_ascii: printable
+// ASCII copied, the short escapes for \b \t \n \f \r \" \\, other control bytes and DEL as
+// \u00xx. False (nothing appended) when s has a byte >= 0x80: the caller falls back to
+// nlohmann for the UTF-8 decoding and replacement rules.
+bool append_ascii_string(std::string& out, std::string_view s) {
+  for (unsigned char c : s)
+    if (c >= 0x80) return false;
+  out += '"';
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f) continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
+    switch (c) {
+      case '\b': out += "\\b"; break;
+      case '\t': out += "\\t"; break;
+      case '\n': out += "\\n"; break;
+      case '\f': out += "\\f"; break;
+      case '\r': out += "\\r"; break;
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      default: {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\u%04x", c);
+        out += buf;
+      }
+    }
+  }
+  out.append(s.data() + run, s.size() - run);
+  out += '"';
+  return true;
+}
+
+void append_string(std::string& out, const std::string& s) {
+  if (!append_ascii_string(out, s)) append_slow(out, Json(s));
+}
+
+void append_int(std::string& out, std::int64_t v) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
+}
+
+void append_uint(std::string& out, std::uint64_t v) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
+}
+
+// dump(4, ' ', true, replace) of j, every line after the first indented by `indent` more.
+void dump_indented(std::string& out, const Json& j, std::size_t indent) {
+  switch (j.type()) {
+    case Json::value_t::null: out += "null"; return;
+    case Json::value_t::boolean: out += j.get<bool>() ? "true" : "false"; return;
+    case Json::value_t::number_integer: append_int(out, j.get<std::int64_t>()); return;
+    case Json::value_t::number_unsigned: append_uint(out, j.get<std::uint64_t>()); return;
+    case Json::value_t::string: {
+      const auto& s = j.get_ref<const std::string&>();
+      if (!append_ascii_string(out, s)) append_slow(out, j);
+      return;
+    }
+    case Json::value_t::object: {
+      if (j.empty()) {
+        out += "{}";
+        return;
+      }
+      out += "{\n";
+      bool first = true;
+      for (auto it = j.begin(); it != j.end(); ++it) {
+        if (!first) out += ",\n";
+        first = false;
+        out.append(indent + 4, ' ');
+        append_string(out, it.key());
+        out += ": ";
+        dump_indented(out, it.value(), indent + 4);
+      }
+      out += '\n';
+      out.append(indent, ' ');
+      out += '}';
+      return;
+    }
+    case Json::value_t::array: {
+      if (j.empty()) {
+        out += "[]";
+        return;
+      }
+      out += "[\n";
+      bool first = true;
+      for (const auto& e : j) {
+        if (!first) out += ",\n";
+        first = false;
+        out.append(indent + 4, ' ');
+        dump_indented(out, e, indent + 4);
+      }
+      out += '\n';
+      out.append(indent, ' ');
+      out += ']';
+      return;
+    }
+    default: append_slow(out, j); return;  // floats, binary, discarded
+  }
+}
+
+}  // namespace
+
+void append_mvt(std::string& out, const Json& j, std::size_t indent) { dump_indented(out, j, indent); }
+
 std::string dump_mvt(const Json& j) {
-  return j.dump(4, ' ', true, Json::error_handler_t::replace);
+  std::string out;
+  dump_indented(out, j, 0);
+  return out;
 }
 
 bool write_text_file(const std::filesystem::path& path, const std::string& text, std::string* err) {
@@ -51,18 +170,15 @@ bool JsonListWriter::add(const Json& element) {
   } else {
     std::fputs(",\n", f_);
   }
-  std::string text = dump_mvt(element);
-  std::string out;
-  out.reserve(text.size() + 64);
-  out += "    ";
-  for (char c : text) {
-    out += c;
-    if (c == '\n') out += "    ";
-  }
-  if (std::fwrite(out.data(), 1, out.size(), f_) != out.size()) {
+  // Written at indent level 1 directly (no intermediate text re-indented line by line).
+  buf_.clear();
+  buf_ += "    ";
+  dump_indented(buf_, element, 4);
+  if (std::fwrite(buf_.data(), 1, buf_.size(), f_) != buf_.size()) {
     failed_ = true;
     error_ = "write failed: " + path_.string();
   }
+  if (buf_.capacity() > (1u << 20)) std::string().swap(buf_);
   ++count_;
   return !failed_;
 }

@@ -10,6 +10,9 @@ namespace bridle {
 
 // indent=4, non-ASCII escaped as \uXXXX, invalid UTF-8 replaced (never throws).
 std::string dump_mvt(const Json& j);
+// Appends dump_mvt(j) to out with every line after the first indented by `indent` more
+// spaces (an element of an enclosing list or object).
+void append_mvt(std::string& out, const Json& j, std::size_t indent = 0);
 // Writes `text` to `path` atomically (temp file + rename). Returns false on error.
 bool write_text_file(const std::filesystem::path& path, const std::string& text,
                      std::string* err = nullptr);
@@ -33,6 +36,7 @@ class JsonListWriter {
   std::size_t count_ = 0;
   bool failed_ = false;
   std::string error_;
+  std::string buf_;  // one element's text, reused
 };
 
 // Python repr() of a JSON value as MVT's alerts_timeline.csv shows event dicts:

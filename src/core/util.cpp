@@ -185,7 +185,11 @@ std::string utf8_backslashreplace(std::string_view s) {
   return out;
 }
 
-bool is_valid_utf8(std::string_view s) { return utf8_backslashreplace(s) == s; }
+bool is_valid_utf8(std::string_view s) {
+  bool ascii = true;
+  for (unsigned char c : s) ascii &= c < 0x80;  // common case: no decoding needed
+  return ascii || utf8_backslashreplace(s) == s;
+}
 
 fs::path user_data_dir() {
   if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x) return fs::path(x) / "bridle";

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -10,6 +11,8 @@
 #include <set>
 #include <thread>
 #include <unordered_set>
+
+#include <unistd.h>
 
 #include "core/jsonio.hpp"
 #include "core/util.hpp"
@@ -24,7 +27,90 @@ struct TimelineRuns {
   std::size_t counter = 0;
 };
 
+struct AlertSpill {
+  std::unique_ptr<TempDir> dir;
+  std::FILE* f = nullptr;
+  std::mutex mu;
+  std::uint64_t size = 0;
+  bool failed = false;
+  ~AlertSpill() {
+    if (f) std::fclose(f);
+  }
+  // Moves a.event into the file (CBOR); false (event left in place) on I/O failure.
+  bool put(const std::shared_ptr<AlertSpill>& self, Alert& a) {
+    std::vector<std::uint8_t> bytes = Json::to_cbor(a.event);
+    std::lock_guard<std::mutex> lk(mu);
+    if (failed) return false;
+    if (!f) {
+      try {
+        dir = std::make_unique<TempDir>("bridle-alerts");
+      } catch (...) {
+        failed = true;
+        return false;
+      }
+      f = std::fopen((dir->path() / "events").c_str(), "w+b");
+      if (!f) {
+        failed = true;
+        return false;
+      }
+    }
+    if (std::fseek(f, 0, SEEK_END) != 0 || std::fwrite(bytes.data(), 1, bytes.size(), f) != bytes.size()) {
+      failed = true;
+      return false;
+    }
+    a.spill = self;
+    a.spill_offset = size;
+    a.spill_size = bytes.size();
+    size += bytes.size();
+    a.event = Json();
+    return true;
+  }
+  Json get(std::uint64_t off, std::uint64_t n) {
+    std::vector<std::uint8_t> bytes(static_cast<std::size_t>(n));
+    {
+      std::lock_guard<std::mutex> lk(mu);
+      if (!f || std::fflush(f) != 0 || std::fseek(f, static_cast<long>(off), SEEK_SET) != 0 ||
+          std::fread(bytes.data(), 1, bytes.size(), f) != bytes.size())
+        return Json();
+    }
+    return Json::from_cbor(bytes, true, false);
+  }
+};
+
+Json Alert::load_event() const {
+  if (!spill) return event;
+  return spill->get(spill_offset, spill_size);
+}
+
+Json alert_json(const Alert& a) {
+  Json j;
+  j["level"] = level_name(a.level);
+  j["module"] = a.module;
+  j["message"] = a.message;
+  j["event_time"] = a.event_time;
+  j["event"] = a.load_event();
+  if (a.matched)
+    j["matched_indicator"] = {{"value", a.matched->value}, {"type", a.matched->type},
+                              {"name", a.matched->name},
+                              {"stix2_file_name", a.matched->stix2_file_name}};
+  else
+    j["matched_indicator"] = nullptr;
+  return j;
+}
+
 namespace {
+
+// Alerts whose event stays in memory; the events of later ones go to a temporary file, so a
+// run with hundreds of thousands of alerts (each carrying its full record) stays flat.
+// BRIDLE_ALERTS_IN_MEMORY overrides it (tests use a tiny value).
+std::size_t alerts_in_memory() {
+  static const std::size_t n = [] {
+    const char* e = std::getenv("BRIDLE_ALERTS_IN_MEMORY");
+    long long v = e ? std::atoll(e) : -1;
+    return v >= 0 ? static_cast<std::size_t>(v) : std::size_t{2'000};
+  }();
+  return n;
+}
 
 // A module's timeline rows are spilled to a sorted run file once this many are buffered, so
 // memory stays flat however large the acquisition (a 300k-file Manifest gives ~400k rows).
@@ -122,10 +208,18 @@ struct ModuleRun final : ModuleContext {
   ModuleOutcome outcome;
   std::vector<Observation> obs_buf;
   std::vector<TimelineRow> rows_buf;
+  std::shared_ptr<AlertSpill> spill;
+  std::atomic<std::size_t>* kept_alerts = nullptr;  // events held in memory, whole run
+  // Progress (read by the progress thread): 0 waiting, 1 running, 2 done.
+  std::atomic<int> state{0};
+  std::atomic<std::size_t> records_done{0};
+  std::mutex artifact_mu;
+  std::string artifact;  // last evidence file the module said it found
 
   ModuleRun(const Engine& e, Module& m, IosSource* i, AndroidSource* a, const ScanOptions& o,
-            std::shared_ptr<TimelineRuns> r)
-      : engine(e), module(m), ios_(i), android_(a), opts(o), runs(std::move(r)) {
+            std::shared_ptr<TimelineRuns> r, std::shared_ptr<AlertSpill> sp, std::atomic<std::size_t>* kept)
+      : engine(e), module(m), ios_(i), android_(a), opts(o), runs(std::move(r)), spill(std::move(sp)),
+        kept_alerts(kept) {
     outcome.name = m.info().name;
     outcome.slug = m.info().slug;
     if (opts.output_dir && m.info().shape == ModuleInfo::Shape::List)
@@ -136,8 +230,18 @@ struct ModuleRun final : ModuleContext {
   AndroidSource* android() override { return android_; }
   const ModuleOptions& options() const override { return opts.module_options; }
 
+  // Alerts from `first` on: events beyond the run's in-memory budget go to the spill file.
+  void bound_alerts(std::size_t first) {
+    for (std::size_t i = first; i < alerts.size(); ++i) {
+      if (kept_alerts->fetch_add(1, std::memory_order_relaxed) < alerts_in_memory()) continue;
+      spill->put(spill, alerts[i]);
+    }
+  }
+
   void process(const Json& record) {
+    std::size_t before = alerts.size();
     engine.match_record(module, record, alerts);
+    if (alerts.size() != before) bound_alerts(before);
     rows_buf.clear();
     module.timeline(record, rows_buf);
     for (auto& r : rows_buf)
@@ -152,6 +256,7 @@ struct ModuleRun final : ModuleContext {
                                    module.event_time(record));
     }
     ++outcome.records;
+    records_done.store(outcome.records, std::memory_order_relaxed);
   }
 
   void emit(Json record, const std::string& group) override {
@@ -185,6 +290,7 @@ struct ModuleRun final : ModuleContext {
     a.event_time = std::move(event_time);
     a.event = std::move(record);
     alerts.push_back(std::move(a));
+    bound_alerts(alerts.size() - 1);
   }
 
   void collect_url(std::string url, std::string timestamp, std::string source) override {
@@ -197,6 +303,13 @@ struct ModuleRun final : ModuleContext {
   }
 
   void log(Diagnostic::Severity sev, std::string message) override {
+    if (opts.progress) {
+      auto at = message.find(" at path: ");
+      if (at != std::string::npos) {
+        std::lock_guard<std::mutex> lk(artifact_mu);
+        artifact = message.substr(at + 10);
+      }
+    }
     LogLine l{log_time(), "bridle." + module.info().slug, sev, std::move(message)};
     if (opts.on_log) opts.on_log(l);
     log_lines.push_back(std::move(l));
@@ -227,6 +340,28 @@ struct ModuleRun final : ModuleContext {
 };
 
 std::string alert_log_text(const Alert& a) { return a.message; }
+
+// One progress line on stderr: modules done, then each running module with its records and
+// the evidence file it is reading.
+std::string progress_line(const std::vector<std::unique_ptr<ModuleRun>>& runs) {
+  std::size_t done = 0;
+  std::string running;
+  for (auto& rp : runs) {
+    int st = rp->state.load(std::memory_order_relaxed);
+    if (st == 2) ++done;
+    if (st != 1) continue;
+    std::string art;
+    {
+      std::lock_guard<std::mutex> lk(rp->artifact_mu);
+      art = rp->artifact;
+    }
+    if (auto slash = art.find_last_of('/'); slash != std::string::npos) art = art.substr(slash + 1);
+    running += " | " + rp->module.info().name + " " + std::to_string(rp->records_done.load(std::memory_order_relaxed)) +
+               " records";
+    if (!art.empty()) running += " (" + art + ")";
+  }
+  return "modules " + std::to_string(done) + "/" + std::to_string(runs.size()) + running;
+}
 
 }  // namespace
 
@@ -286,8 +421,11 @@ ScanResult Engine::run(std::vector<std::unique_ptr<Module>> modules, IosSource* 
   std::vector<std::unique_ptr<ModuleRun>> runs;
   runs.reserve(modules.size());
   auto timeline_runs = std::make_shared<TimelineRuns>();
+  auto alert_spill = std::make_shared<AlertSpill>();
+  std::atomic<std::size_t> kept_alerts{0};
   for (auto& m : modules)
-    runs.push_back(std::make_unique<ModuleRun>(*this, *m, ios, android, opts, timeline_runs));
+    runs.push_back(std::make_unique<ModuleRun>(*this, *m, ios, android, opts, timeline_runs, alert_spill,
+                                               &kept_alerts));
 
   unsigned threads = opts.threads ? opts.threads : std::max(1u, std::thread::hardware_concurrency());
   threads = std::min<unsigned>(threads, static_cast<unsigned>(runs.size()));
@@ -297,6 +435,7 @@ ScanResult Engine::run(std::vector<std::unique_ptr<Module>> modules, IosSource* 
       std::size_t i = next.fetch_add(1);
       if (i >= runs.size()) return;
       auto& r = *runs[i];
+      r.state.store(1);
       r.log(Diagnostic::Severity::Info, "Running module " + r.module.info().name + "...");
       try {
         r.module.run(r);
@@ -306,14 +445,42 @@ ScanResult Engine::run(std::vector<std::unique_ptr<Module>> modules, IosSource* 
         r.diag({Diagnostic::Severity::Error, "", "", "module failed with an unknown error", true});
       }
       r.finish();
+      r.state.store(2);
     }
   };
+  // Progress: one line rewritten in place every half second (only asked for on a terminal).
+  std::mutex progress_mu;
+  std::condition_variable progress_cv;
+  bool modules_done = false;
+  std::thread progress;
+  if (opts.progress) {
+    progress = std::thread([&] {
+      std::unique_lock<std::mutex> lk(progress_mu);
+      bool shown = false;
+      while (!progress_cv.wait_for(lk, std::chrono::milliseconds(500), [&] { return modules_done; })) {
+        std::string line = "\r\033[K" + progress_line(runs);
+        if (line.size() > 200) line = line.substr(0, 200);
+        std::fputs(line.c_str(), stderr);
+        std::fflush(stderr);
+        shown = true;
+      }
+      if (shown) std::fputs("\r\033[K", stderr);
+    });
+  }
   if (threads <= 1) {
     worker();
   } else {
     std::vector<std::thread> pool;
     for (unsigned t = 0; t < threads; ++t) pool.emplace_back(worker);
     for (auto& t : pool) t.join();
+  }
+  if (progress.joinable()) {
+    {
+      std::lock_guard<std::mutex> lk(progress_mu);
+      modules_done = true;
+    }
+    progress_cv.notify_all();
+    progress.join();
   }
 
   for (auto& rp : runs) {
@@ -324,25 +491,11 @@ ScanResult Engine::run(std::vector<std::unique_ptr<Module>> modules, IosSource* 
                 std::string(level_name(a.level)) + " ALERT: " + alert_log_text(a)};
       r.log_lines.push_back(l);
     }
-    // Write <slug>_detected.json with this module's alerts.
+    // Write <slug>_detected.json with this module's alerts (streamed, one alert at a time).
     if (opts.output_dir && !r.alerts.empty()) {
-      Json list = Json::array();
-      for (auto& a : r.alerts) {
-        Json j;
-        j["level"] = level_name(a.level);
-        j["module"] = a.module;
-        j["message"] = a.message;
-        j["event_time"] = a.event_time;
-        j["event"] = a.event;
-        if (a.matched)
-          j["matched_indicator"] = {{"value", a.matched->value}, {"type", a.matched->type},
-                                    {"name", a.matched->name},
-                                    {"stix2_file_name", a.matched->stix2_file_name}};
-        else
-          j["matched_indicator"] = nullptr;
-        list.push_back(std::move(j));
-      }
-      write_text_file(*opts.output_dir / (r.module.info().slug + "_detected.json"), dump_mvt(list));
+      JsonListWriter w(*opts.output_dir / (r.module.info().slug + "_detected.json"));
+      for (auto& a : r.alerts) w.add(alert_json(a));
+      w.close();
     }
     for (auto& a : r.alerts) result.alerts.push_back(std::move(a));
     for (auto& d : r.outcome.diagnostics) result.diagnostics.push_back(d);

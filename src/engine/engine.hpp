@@ -27,15 +27,27 @@ struct MatchedIndicator {
   std::string stix2_file_name;
 };
 
+// Alert events beyond the first few thousand of a run, kept in a temporary file.
+struct AlertSpill;
+
 struct Alert {
   Level level = Level::Informational;
   std::string module;       // slug
   std::string module_name;  // class name
   std::string message;
   std::string event_time;
-  Json event;
+  Json event;               // null when spilled (see load_event)
   std::optional<MatchedIndicator> matched;
+  // Set when the engine moved `event` to its spill file (a run with many alerts keeps only
+  // the small fields in memory).
+  std::shared_ptr<AlertSpill> spill;
+  std::uint64_t spill_offset = 0, spill_size = 0;
+  // The event record, read back from the spill file when needed.
+  Json load_event() const;
 };
+
+// An alert as MVT writes it in alerts.json / <module>_detected.json (event loaded if spilled).
+Json alert_json(const Alert& a);
 
 // Receives every record's observations (the observation store plugs in here).
 class ObservationSink {
@@ -67,6 +79,9 @@ struct ScanOptions {
   unsigned threads = 0;                             // 0 = hardware concurrency
   std::function<void(const LogLine&)> on_log;        // live log sink (console)
   ObservationSink* observations = nullptr;
+  // Live progress on stderr (running modules, records done); the CLI sets it when stderr
+  // is a terminal.
+  bool progress = false;
 };
 
 struct TimelineEntry {

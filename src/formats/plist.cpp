@@ -682,4 +682,179 @@ std::optional<Json> nska_to_json(std::string_view data, const PlistOptions& opts
   }
 }
 
+namespace {
+
+bool raw_key_is(plist_t knode, const char* name) {
+  if (!knode || plist_get_node_type(knode) != PLIST_KEY) return false;
+  char* key = nullptr;
+  plist_get_key_val(knode, &key);
+  bool eq = key && std::strcmp(key, name) == 0;
+  free(key);
+  return eq;
+}
+
+// Calls fn(key_node, value) for every item of a dict, in order; false when a key is not a
+// string (then nska_to_json's converter would fail: the caller falls back to it).
+template <typename Fn>
+bool each_item(plist_t dict, Fn&& fn) {
+  plist_dict_iter it = nullptr;
+  plist_dict_new_iter(dict, &it);
+  if (!it) return true;
+  bool ok = true;
+  for (;;) {
+    plist_t val = nullptr;
+    plist_dict_next_item(dict, it, nullptr, &val);
+    if (!val) break;
+    plist_t knode = plist_dict_item_get_key(val);
+    if (!knode || plist_get_node_type(knode) != PLIST_KEY) {
+      ok = false;
+      break;
+    }
+    fn(knode, val);
+  }
+  free(it);
+  return ok;
+}
+
+// The value of `name` in a dict, the last one when repeated (the converter keeps the last).
+plist_t dict_last(plist_t dict, const char* name, bool* ok) {
+  plist_t found = nullptr;
+  *ok = each_item(dict, [&](plist_t k, plist_t v) {
+    if (raw_key_is(k, name)) found = v;
+  }) && *ok;
+  return found;
+}
+
+bool is_container(plist_t n) {
+  auto t = plist_get_node_type(n);
+  return t == PLIST_DICT || t == PLIST_ARRAY;
+}
+
+std::string string_value(plist_t n) {
+  uint64_t len = 0;
+  const char* p = plist_get_string_ptr(n, &len);
+  return p ? std::string(p, static_cast<std::size_t>(len)) : std::string();
+}
+
+enum class Fast { Done, Fallback };
+
+Fast root_members_fast(std::string_view data, const std::vector<std::string_view>& keys,
+                       const PlistOptions& opts, Json& out) {
+  if (data.empty() || data.size() > std::numeric_limits<uint32_t>::max()) return Fast::Fallback;
+  const auto len = static_cast<uint32_t>(data.size());
+  if (!plist_is_binary(data.data(), len)) return Fast::Fallback;
+  const std::size_t max_depth = depth_limit(opts);
+  if (max_depth < 8 || opts.max_nodes < 64) return Fast::Fallback;
+  if (!prescan_bin(data, max_depth, opts.max_nodes, nullptr)) return Fast::Fallback;
+  PlistHolder root;
+  plist_from_bin(data.data(), len, &root.p);
+  if (!root.p || plist_get_node_type(root.p) != PLIST_DICT) return Fast::Fallback;
+  bool ok = true;
+  // Every key of the tree is a string (the pre-scan checks it), so the whole conversion
+  // nska_to_json would do succeeds; what remains is the resolution of the root object.
+  plist_t archiver = dict_last(root.p, "$archiver", &ok);
+  if (archiver && !(plist_get_node_type(archiver) == PLIST_STRING && string_value(archiver) == "NSKeyedArchiver"))
+    return Fast::Fallback;
+  plist_t objects = dict_last(root.p, "$objects", &ok);
+  plist_t top = dict_last(root.p, "$top", &ok);
+  if (!ok || !objects || plist_get_node_type(objects) != PLIST_ARRAY || !top ||
+      plist_get_node_type(top) != PLIST_DICT)
+    return Fast::Fallback;
+  plist_t start = dict_last(top, "root", &ok);
+  if (!ok || !start || plist_get_node_type(start) != PLIST_UID) return Fast::Fallback;
+  const uint32_t count = plist_array_get_size(objects);
+  auto target = [&](plist_t uid_node, uint64_t* idx) -> plist_t {
+    uint64_t v = 0;
+    plist_get_uid_val(uid_node, &v);
+    *idx = v;
+    return v < count ? plist_array_get_item(objects, static_cast<uint32_t>(v)) : nullptr;
+  };
+  uint64_t root_idx = 0;
+  plist_t obj = target(start, &root_idx);
+  if (!obj || plist_get_node_type(obj) != PLIST_DICT) return Fast::Fallback;
+  // The class decides the resolution: only plain (non-Foundation-collection) classes here.
+  if (plist_t cls = dict_last(obj, "$class", &ok)) {
+    if (plist_get_node_type(cls) != PLIST_UID) return Fast::Fallback;
+    uint64_t ci = 0;
+    plist_t c = target(cls, &ci);
+    if (c && plist_get_node_type(c) == PLIST_DICT) {
+      plist_t cn = dict_last(c, "$classname", &ok);
+      if (cn && plist_get_node_type(cn) == PLIST_STRING) {
+        static const char* const kSpecial[] = {
+            "NSData", "NSMutableData", "NSString", "NSMutableString", "NSArray", "NSMutableArray",
+            "NSSet", "NSMutableSet", "NSOrderedSet", "NSMutableOrderedSet", "NSDictionary",
+            "NSMutableDictionary", "NSDate", "__NSDate"};
+        std::string name = string_value(cn);
+        for (const char* sp : kSpecial)
+          if (name == sp) return Fast::Fallback;
+      }
+    }
+  }
+  if (!ok) return Fast::Fallback;
+  // Members: scalars stay as they are; a reference resolves without failing when it is
+  // dangling or cyclic (null), to a scalar, or to a dict whose members are all scalars (a
+  // reference as its $class aside). Anything else: the general resolver decides.
+  std::vector<plist_t> wanted(keys.size(), nullptr);
+  bool simple = true;
+  std::size_t expanded = 1;  // nodes the resolver would visit (shared references re-counted)
+  ok = each_item(obj, [&](plist_t k, plist_t v) {
+    if (!simple || raw_key_is(k, "$class")) return;
+    if (++expanded > opts.max_nodes / 2) simple = false;
+    auto t = plist_get_node_type(v);
+    if (t == PLIST_DICT || t == PLIST_ARRAY) {
+      simple = false;
+      return;
+    }
+    if (t == PLIST_UID) {
+      uint64_t ti = 0;
+      plist_t tn = target(v, &ti);
+      if (tn && ti != root_idx && plist_get_node_type(tn) == PLIST_ARRAY) simple = false;
+      if (tn && ti != root_idx && plist_get_node_type(tn) == PLIST_DICT) {
+        bool inner_ok = each_item(tn, [&](plist_t ik, plist_t iv) {
+          if (++expanded > opts.max_nodes / 2) simple = false;
+          if (is_container(iv)) simple = false;
+          if (plist_get_node_type(iv) == PLIST_UID && !raw_key_is(ik, "$class")) simple = false;
+        });
+        if (!inner_ok) simple = false;
+      }
+    }
+    for (std::size_t i = 0; i < keys.size(); ++i)
+      if (raw_key_is(k, std::string(keys[i]).c_str())) wanted[i] = v;
+  });
+  if (!ok || !simple) return Fast::Fallback;
+  Converter conv{opts, max_depth, 0, {}};
+  out = Json::object();
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (!wanted[i]) continue;
+    if (plist_get_node_type(wanted[i]) == PLIST_UID) return Fast::Fallback;  // resolved value: rare
+    Json v;
+    if (!conv.convert(wanted[i], v, 0)) return Fast::Fallback;
+    out[std::string(keys[i])] = std::move(v);
+  }
+  return Fast::Done;
+}
+
+}  // namespace
+
+std::optional<Json> nska_root_members(std::string_view data, std::initializer_list<const char*> keys,
+                                      const PlistOptions& opts, std::string* error) {
+  std::vector<std::string_view> wanted(keys.begin(), keys.end());
+  try {
+    Json out;
+    if (root_members_fast(data, wanted, opts, out) == Fast::Done) return out;
+  } catch (...) {
+    // the general path below reports the problem
+  }
+  auto full = nska_to_json(data, opts, error);
+  if (!full) return std::nullopt;
+  if (!full->is_object()) {
+    set_error(error, "keyed archive root is not an object");
+    return std::nullopt;
+  }
+  Json out = Json::object();
+  for (auto& k : wanted)
+    if (auto it = full->find(std::string(k)); it != full->end()) out[std::string(k)] = *it;
+  return out;
+}
+
 }  // namespace bridle

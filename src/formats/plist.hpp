@@ -1,6 +1,7 @@
 // Property lists (binary and XML, via libplist) converted to JSON, and a minimal
 // NSKeyedArchiver resolver (enough for MBFile records in Manifest.db).
 #pragma once
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,5 +29,14 @@ std::optional<Json> plist_to_json(std::string_view data, const PlistOptions& opt
 // arrays/objects, and drops "$class". nullopt when it is not a keyed archive.
 std::optional<Json> nska_to_json(std::string_view data, const PlistOptions& opts = {},
                                  std::string* error = nullptr);
+
+// The members named in `keys` of a keyed archive's root object, as nska_to_json() would give
+// them (a missing member is absent; order unspecified). nullopt exactly when nska_to_json()
+// fails or does not yield an object. When the root object is a plain one whose members are
+// scalars or references to scalars or to flat objects (an MBFile in Manifest.db), the wanted
+// members are read straight from libplist's tree, without converting and resolving the
+// whole archive; anything else takes the nska_to_json() path.
+std::optional<Json> nska_root_members(std::string_view data, std::initializer_list<const char*> keys,
+                                      const PlistOptions& opts = {}, std::string* error = nullptr);
 
 }  // namespace bridle

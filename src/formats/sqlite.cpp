@@ -32,9 +32,48 @@ using Clock = std::chrono::steady_clock;
 
 int SqliteRow::columns() const { return sqlite3_column_count(st_); }
 
-std::string SqliteRow::name(int i) const {
-  const char* n = sqlite3_column_name(st_, i);
-  return n ? n : "";
+void SqliteRow::load_names() const {
+  if (names_loaded_) return;
+  int n = sqlite3_column_count(st_);
+  names_.clear();
+  names_.reserve(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    const char* c = sqlite3_column_name(st_, i);
+    names_.emplace_back(c ? c : "");
+  }
+  for (std::size_t i = 0; i < names_.size() && !duplicates_; ++i)
+    for (std::size_t k = 0; k < i; ++k)
+      if (names_[k] == names_[i]) {
+        duplicates_ = true;
+        break;
+      }
+  names_loaded_ = true;
+}
+
+const std::string& SqliteRow::name(int i) const {
+  static const std::string empty;
+  load_names();
+  if (i < 0 || static_cast<std::size_t>(i) >= names_.size()) return empty;
+  return names_[static_cast<std::size_t>(i)];
+}
+
+bool SqliteRow::duplicate_names() const {
+  load_names();
+  return duplicates_;
+}
+
+std::string_view SqliteRow::text_view(int i) const {
+  const unsigned char* t = sqlite3_column_text(st_, i);
+  int n = sqlite3_column_bytes(st_, i);
+  if (!t || n <= 0) return {};
+  return {reinterpret_cast<const char*>(t), static_cast<std::size_t>(n)};
+}
+
+std::string_view SqliteRow::blob_view(int i) const {
+  const void* b = sqlite3_column_blob(st_, i);
+  int n = sqlite3_column_bytes(st_, i);
+  if (!b || n <= 0) return {};
+  return {static_cast<const char*>(b), static_cast<std::size_t>(n)};
 }
 
 bool SqliteRow::is_null(int i) const { return sqlite3_column_type(st_, i) == SQLITE_NULL; }
@@ -71,12 +110,12 @@ Json SqliteRow::value(int i, bool blob_base64) const {
     case SQLITE_INTEGER: return Json(static_cast<std::int64_t>(sqlite3_column_int64(st_, i)));
     case SQLITE_FLOAT: return Json(sqlite3_column_double(st_, i));
     case SQLITE_TEXT: {
-      std::string t = text(i);
-      if (is_valid_utf8(t)) return Json(std::move(t));
+      std::string_view t = text_view(i);
+      if (is_valid_utf8(t)) return Json(std::string(t));
       return Json(utf8_backslashreplace(t));
     }
     case SQLITE_BLOB: {
-      std::string b = blob(i);
+      std::string_view b = blob_view(i);
       return blob_base64 ? Json(base64_encode(b)) : Json(utf8_backslashreplace(b));
     }
     default: return Json(nullptr);
@@ -251,8 +290,10 @@ std::unique_ptr<SqliteDb> SqliteDb::open(const fs::path& path, const SqliteOptio
       uri = sqlite_file_uri(path, "mode=ro&immutable=1");
     }
 
-    int rc = sqlite3_open_v2(uri.c_str(), &self->db_, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
-                             nullptr);
+    // NOMUTEX: a connection is only ever used by one thread at a time (each module opens its
+    // own; a shared one is guarded by its owner's lock), so SQLite's per-call locking is waste.
+    int rc = sqlite3_open_v2(uri.c_str(), &self->db_,
+                             SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, nullptr);
     if (rc != SQLITE_OK) {
       std::string msg = self->db_ ? sqlite3_errmsg(self->db_) : sqlite3_errstr(rc);
       set_err(err, "cannot open " + path.string() + ": " + msg, is_corrupt_code(rc));

@@ -29,13 +29,18 @@ class SqliteDb;
 class SqliteRow {
  public:
   int columns() const;
-  std::string name(int i) const;
+  // Column name (cached for the statement: one string per column, not per row).
+  const std::string& name(int i) const;
+  // True when two result columns share a name (then the later one overwrites, as in a dict).
+  bool duplicate_names() const;
   bool is_null(int i) const;
   int type(int i) const;  // SQLITE_INTEGER ...
   std::int64_t integer(int i) const;
   double real(int i) const;
   std::string text(int i) const;   // TEXT as is; other types converted by SQLite
   std::string blob(int i) const;   // raw bytes
+  std::string_view text_view(int i) const;  // TEXT bytes, valid until the next step
+  std::string_view blob_view(int i) const;  // BLOB bytes, valid until the next step
   // Column by name (-1 when absent).
   int index(const std::string& name) const;
   // Python-sqlite3-like value: null/int/float/str; blobs become base64 when
@@ -45,7 +50,11 @@ class SqliteRow {
  private:
   friend class SqliteDb;
   explicit SqliteRow(sqlite3_stmt* st) : st_(st) {}
+  void load_names() const;
   sqlite3_stmt* st_;
+  mutable std::vector<std::string> names_;  // filled on first use
+  mutable bool names_loaded_ = false;
+  mutable bool duplicates_ = false;
 };
 
 struct SqliteError {

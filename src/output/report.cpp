@@ -1,6 +1,10 @@
 #include "output/report.hpp"
 
 #include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <future>
 #include <cmath>
 #include <ostream>
 #include <set>
@@ -13,24 +17,30 @@
 
 namespace bridle {
 
-Json alert_to_json(const Alert& a) {
-  Json j;
-  j["level"] = level_name(a.level);
-  j["module"] = a.module;
-  j["message"] = a.message;
-  j["event_time"] = a.event_time;
-  j["event"] = a.event;
-  if (a.matched)
-    j["matched_indicator"] = {{"value", a.matched->value},
-                              {"type", a.matched->type},
-                              {"name", a.matched->name},
-                              {"stix2_file_name", a.matched->stix2_file_name}};
-  else
-    j["matched_indicator"] = nullptr;
-  return j;
+Json alert_to_json(const Alert& a) { return alert_json(a); }
+
+namespace {
+using FileHashes = std::vector<std::pair<fs::path, std::string>>;
+
+// sha256 of every evidence file read, sorted by path.
+FileHashes hash_files_read(const RunInfo& info) {
+  std::vector<fs::path> sorted = info.files_read;
+  std::sort(sorted.begin(), sorted.end());
+  FileHashes out;
+  out.reserve(sorted.size());
+  for (auto& p : sorted) out.emplace_back(p, sha256_file(p).value_or("unreadable"));
+  return out;
 }
 
+Json build_info_json_with(const ScanResult& result, const RunInfo& info, const FileHashes& read_hashes);
+}  // namespace
+
 Json build_info_json(const ScanResult& result, const RunInfo& info) {
+  return build_info_json_with(result, info, hash_files_read(info));
+}
+
+namespace {
+Json build_info_json_with(const ScanResult& result, const RunInfo& info, const FileHashes& read_hashes) {
   Json j;
   std::error_code ec;
   auto abs = fs::absolute(info.target, ec);
@@ -57,10 +67,7 @@ Json build_info_json(const ScanResult& result, const RunInfo& info) {
   j["ioc_files"] = files;
   j["ioc_files_sha256"] = hashes;
   Json read = Json::array();
-  std::vector<fs::path> sorted = info.files_read;
-  std::sort(sorted.begin(), sorted.end());
-  for (auto& p : sorted)
-    read.push_back({{"file_path", p.string()}, {"sha256", sha256_file(p).value_or("unreadable")}});
+  for (auto& [p, h] : read_hashes) read.push_back({{"file_path", p.string()}, {"sha256", h}});
   j["files_read"] = read;
   Json all = Json::array();
   if (info.hash_all) {
@@ -87,9 +94,171 @@ Json build_info_json(const ScanResult& result, const RunInfo& info) {
   for (auto& [k, v] : info.extra.items()) j[k] = v;
   return j;
 }
+}  // namespace
+
+namespace {
+
+// A file written through a temporary name and renamed when complete (like write_text_file),
+// filled from a buffer flushed every MiB.
+struct StreamFile {
+  fs::path path, tmp;
+  std::FILE* f = nullptr;
+  bool ok = false;
+  std::string buf;
+  explicit StreamFile(fs::path p) : path(std::move(p)), tmp(path) { tmp += ".tmp-bridle"; }
+  ~StreamFile() { discard(); }
+  void open() {
+    f = std::fopen(tmp.c_str(), "wb");
+    ok = f != nullptr;
+    buf.reserve(1u << 21);
+  }
+  void flush() {
+    if (f && !buf.empty()) ok = ok && std::fwrite(buf.data(), 1, buf.size(), f) == buf.size();
+    buf.clear();
+  }
+  void maybe_flush() {
+    if (buf.size() > (1u << 20)) flush();
+  }
+  bool failed() const { return !ok; }
+  bool commit() {
+    flush();
+    if (f) {
+      ok = (std::fclose(f) == 0) && ok;
+      f = nullptr;
+    }
+    std::error_code ec;
+    if (ok) fs::rename(tmp, path, ec);
+    if (!ok || ec) {
+      fs::remove(tmp, ec);
+      return false;
+    }
+    return true;
+  }
+  void discard() {
+    if (f) {
+      std::fclose(f);
+      f = nullptr;
+      std::error_code ec;
+      fs::remove(tmp, ec);
+    }
+  }
+};
+
+// csv_field(s) appended in place.
+void append_csv_field(std::string& out, const std::string& s) {
+  out += '"';
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c != '"' && c != '\\') continue;
+    out.append(s, run, i - run);
+    out += c;
+    out += c;
+    run = i + 1;
+  }
+  out.append(s, run, std::string::npos);
+  out += '"';
+}
+
+// A JSON string as nlohmann's dump(-1, ' ', false, replace) writes it: ASCII handled here
+// (short escapes, other control bytes as \u00xx, DEL kept), anything with a byte >= 0x80
+// handed to nlohmann for its UTF-8 validation and replacement.
+void append_json_string(std::string& out, const std::string& s) {
+  for (unsigned char c : s)
+    if (c >= 0x80) {
+      out += Json(s).dump(-1, ' ', false, Json::error_handler_t::replace);
+      return;
+    }
+  out += '"';
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s, run, i - run);
+    run = i + 1;
+    switch (c) {
+      case '\b': out += "\\b"; break;
+      case '\t': out += "\\t"; break;
+      case '\n': out += "\\n"; break;
+      case '\f': out += "\\f"; break;
+      case '\r': out += "\\r"; break;
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      default: {
+        char b[8];
+        std::snprintf(b, sizeof b, "\\u%04x", c);
+        out += b;
+      }
+    }
+  }
+  out.append(s, run, std::string::npos);
+  out += '"';
+}
+
+int two_digits(const std::string& s, std::size_t at) {
+  char a = s[at], b = s[at + 1];
+  if (a < '0' || a > '9' || b < '0' || b > '9') return -1;
+  return (a - '0') * 10 + (b - '0');
+}
+
+std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+// iso_to_unix() for the common "YYYY-MM-DD HH:MM:SS[.f{1,9}]" form without sscanf/timegm;
+// the same double (whole seconds plus the correctly rounded fraction); other forms go to
+// iso_to_unix itself.
+std::optional<double> fast_iso_to_unix(const std::string& ts) {
+  if (ts.size() < 19 || ts[4] != '-' || ts[7] != '-' || ts[10] != ' ' || ts[13] != ':' || ts[16] != ':')
+    return iso_to_unix(ts);
+  int y1 = two_digits(ts, 0), y2 = two_digits(ts, 2), mo = two_digits(ts, 5), d = two_digits(ts, 8),
+      h = two_digits(ts, 11), mi = two_digits(ts, 14), se = two_digits(ts, 17);
+  if (y1 < 0 || y2 < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 ||
+      mi > 59 || se < 0 || se > 60)
+    return iso_to_unix(ts);
+  std::int64_t secs = days_from_civil(y1 * 100 + y2, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 +
+                      h * 3600 + mi * 60 + se;
+  double v = static_cast<double>(secs);
+  if (ts.size() > 20 && ts[19] == '.' && ts[20] >= '0' && ts[20] <= '9') {
+    static constexpr double kPow10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
+    std::uint64_t n = 0;
+    std::size_t k = 0;
+    while (k < 9 && 20 + k < ts.size() && ts[20 + k] >= '0' && ts[20 + k] <= '9') {
+      n = n * 10 + static_cast<std::uint64_t>(ts[20 + k] - '0');
+      ++k;
+    }
+    v += static_cast<double>(n) / kPow10[k];  // exact operands: one correctly rounded division
+  }
+  return v;
+}
+
+// ,"datetime":...,"timestamp":...[,"timezone":...] of a timeline row (ts.size() >= 19).
+void append_jsonl_when(std::string& j, const std::string& ts, bool utc) {
+  std::string iso = ts.substr(0, 10) + "T" + ts.substr(11);
+  if (utc) iso += "+00:00";
+  j += ",\"datetime\":";
+  append_json_string(j, iso);
+  if (auto u = fast_iso_to_unix(ts)) {
+    j += ",\"timestamp\":";
+    char b[24];
+    auto r = std::to_chars(b, b + sizeof b, static_cast<std::int64_t>(std::llround(*u * 1e6)));
+    j.append(b, r.ptr);
+  }
+  if (!utc) j += ",\"timezone\":\"device local time\"";
+}
+
+}  // namespace
 
 bool write_run_outputs(const fs::path& dir, const ScanResult& result, const RunInfo& info,
                        const std::string& timeline_header, std::string* err) {
+  // The evidence files are hashed for info.json on a second core while the other outputs
+  // are written.
+  auto read_hashes = std::async(std::launch::async, [&info] { return hash_files_read(info); });
   bool ok = true;
   auto put = [&](const std::string& name, const std::string& text) {
     std::string e;
@@ -99,9 +268,17 @@ bool write_run_outputs(const fs::path& dir, const ScanResult& result, const RunI
     }
   };
   if (!result.alerts.empty()) {
-    Json list = Json::array();
-    for (auto& a : result.alerts) list.push_back(alert_to_json(a));
-    put("alerts.json", dump_mvt(list));
+    // Streamed one alert at a time (a spilled alert's event is read back only for its turn).
+    JsonListWriter w(dir / "alerts.json.tmp-bridle");
+    for (auto& a : result.alerts) w.add(alert_to_json(a));
+    std::error_code ec;
+    bool closed = w.close();
+    if (closed) fs::rename(dir / "alerts.json.tmp-bridle", dir / "alerts.json", ec);
+    if (!closed || ec) {
+      fs::remove(dir / "alerts.json.tmp-bridle", ec);
+      ok = false;
+      if (err && err->empty()) *err = "cannot write " + (dir / "alerts.json").string();
+    }
   }
   {
     std::vector<const Alert*> timed;
@@ -109,77 +286,94 @@ bool write_run_outputs(const fs::path& dir, const ScanResult& result, const RunI
       if (!a.event_time.empty()) timed.push_back(&a);
     std::stable_sort(timed.begin(), timed.end(),
                      [](const Alert* a, const Alert* b) { return a->event_time < b->event_time; });
-    std::string csv = "\"Event Time\",\"Module\",\"Message\",\"Event\"\r\n";
-    for (auto* a : timed)
-      csv += csv_field(a->event_time) + "," + csv_field(a->module) + "," + csv_field(a->message) +
-             "," + csv_field(python_repr(a->event)) + "\r\n";
-    put("alerts_timeline.csv", csv);
-  }
-  if (!result.timeline.empty() || result.timeline_runs) {
-    // Streamed: a large acquisition's timeline is never held as one string.
-    std::string e;
-    auto tmp = dir / "timeline.csv.tmp-bridle";
-    std::FILE* f = std::fopen(tmp.c_str(), "wb");
-    bool wok = f != nullptr;
-    std::string buf = csv_field(timeline_header) + ",\"Plugin\",\"Event\",\"Description\"\r\n";
-    result.for_each_timeline([&](const TimelineEntry& t) {
-      buf += csv_field(t.timestamp) + "," + csv_field(t.plugin) + "," + csv_field(t.event) + "," +
-             csv_field(t.description) + "\r\n";
-      if (buf.size() > (1u << 20) && f) {
-        wok = wok && std::fwrite(buf.data(), 1, buf.size(), f) == buf.size();
-        buf.clear();
-      }
-    });
-    if (f) {
-      wok = wok && std::fwrite(buf.data(), 1, buf.size(), f) == buf.size();
-      wok = (std::fclose(f) == 0) && wok;
+    StreamFile csv(dir / "alerts_timeline.csv");
+    csv.open();
+    csv.buf += "\"Event Time\",\"Module\",\"Message\",\"Event\"\r\n";
+    for (auto* a : timed) {
+      append_csv_field(csv.buf, a->event_time);
+      csv.buf += ',';
+      append_csv_field(csv.buf, a->module);
+      csv.buf += ',';
+      append_csv_field(csv.buf, a->message);
+      csv.buf += ',';
+      append_csv_field(csv.buf, python_repr(a->spill ? a->load_event() : a->event));
+      csv.buf += "\r\n";
+      csv.maybe_flush();
     }
-    std::error_code ec;
-    if (wok) fs::rename(tmp, dir / "timeline.csv", ec);
-    if (!wok || ec) {
-      fs::remove(tmp, ec);
+    if (!csv.commit()) {
       ok = false;
-      if (err && err->empty()) *err = "cannot write " + (dir / "timeline.csv").string();
+      if (err && err->empty()) *err = "cannot write " + (dir / "alerts_timeline.csv").string();
     }
   }
   {
-    // Timesketch JSONL: one event per line, mandatory message/datetime/timestamp_desc, plus
-    // the alerts that have a time, tagged with their level.
-    bool utc = timeline_header == "UTC Timestamp";
-    auto when = [&](const std::string& ts, Json& j) {
-      if (ts.size() < 19) return false;
-      std::string iso = ts.substr(0, 10) + "T" + ts.substr(11);
-      j["datetime"] = utc ? iso + "+00:00" : iso;
-      if (auto u = iso_to_unix(ts)) j["timestamp"] = static_cast<std::int64_t>(std::llround(*u * 1e6));
-      if (!utc) j["timezone"] = "device local time";
-      return true;
-    };
-    std::string jsonl;
-    auto jtmp = dir / "timeline.jsonl.tmp-bridle";
-    std::FILE* jf = std::fopen(jtmp.c_str(), "wb");
-    bool jok = jf != nullptr;
+    // timeline.csv and the Timesketch timeline.jsonl (one event per line, mandatory
+    // message/datetime/timestamp_desc, plus the alerts that have a time, tagged with their
+    // level) are written in one pass over the merged timeline, streamed: a large
+    // acquisition's timeline is never held as one string.
+    const bool utc = timeline_header == "UTC Timestamp";
+    const bool has_rows = !result.timeline.empty() || result.timeline_runs;
+    StreamFile csv(dir / "timeline.csv"), jsonl(dir / "timeline.jsonl");
+    if (has_rows) {
+      csv.open();
+      append_csv_field(csv.buf, timeline_header);
+      csv.buf += ",\"Plugin\",\"Event\",\"Description\"\r\n";
+    }
+    jsonl.open();
     std::size_t jlines = 0;
-    auto flush = [&](bool force) {
-      if (jf && (force || jsonl.size() > (1u << 20))) {
-        jok = jok && std::fwrite(jsonl.data(), 1, jsonl.size(), jf) == jsonl.size();
-        jsonl.clear();
-      }
-    };
-    result.for_each_timeline([&](const TimelineEntry& t) {
-      Json j;
-      j["message"] = t.plugin + ": " + t.description;
-      if (!when(t.timestamp, j)) return;
-      j["timestamp_desc"] = t.event;
-      j["module"] = t.plugin;
-      j["data_type"] = "bridle:" + t.plugin;
-      jsonl += j.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
-      ++jlines;
-      flush(false);
-    });
+    std::string scratch;
+    std::size_t rows_done = 0;
+    auto last_shown = std::chrono::steady_clock::now();
+    bool shown = false;
+    if (has_rows) {
+      result.for_each_timeline([&](const TimelineEntry& t) {
+        if (info.progress && (++rows_done & 0xffff) == 0) {
+          auto now = std::chrono::steady_clock::now();
+          if (now - last_shown > std::chrono::milliseconds(500)) {
+            std::fprintf(stderr, "\r\033[Kwriting timeline.csv / timeline.jsonl: %zu rows", rows_done);
+            std::fflush(stderr);
+            last_shown = now;
+            shown = true;
+          }
+        }
+        append_csv_field(csv.buf, t.timestamp);
+        csv.buf += ',';
+        append_csv_field(csv.buf, t.plugin);
+        csv.buf += ',';
+        append_csv_field(csv.buf, t.event);
+        csv.buf += ',';
+        append_csv_field(csv.buf, t.description);
+        csv.buf += "\r\n";
+        csv.maybe_flush();
+        if (t.timestamp.size() < 19) return;
+        std::string& j = jsonl.buf;
+        j += "{\"message\":";
+        scratch.assign(t.plugin);
+        scratch += ": ";
+        scratch += t.description;
+        append_json_string(j, scratch);
+        append_jsonl_when(j, t.timestamp, utc);
+        j += ",\"timestamp_desc\":";
+        append_json_string(j, t.event);
+        j += ",\"module\":";
+        append_json_string(j, t.plugin);
+        j += ",\"data_type\":";
+        scratch.assign("bridle:");
+        scratch += t.plugin;
+        append_json_string(j, scratch);
+        j += "}\n";
+        ++jlines;
+        jsonl.maybe_flush();
+      });
+    }
+    if (shown) std::fputs("\r\033[K", stderr);
     for (auto& a : result.alerts) {
+      if (a.event_time.size() < 19) continue;
       Json j;
       j["message"] = std::string(level_name(a.level)) + " alert: " + a.message;
-      if (!when(a.event_time, j)) continue;
+      std::string iso = a.event_time.substr(0, 10) + "T" + a.event_time.substr(11);
+      j["datetime"] = utc ? iso + "+00:00" : iso;
+      if (auto u = iso_to_unix(a.event_time)) j["timestamp"] = static_cast<std::int64_t>(std::llround(*u * 1e6));
+      if (!utc) j["timezone"] = "device local time";
       j["timestamp_desc"] = "Alert";
       j["module"] = a.module_name;
       j["data_type"] = "bridle:alert";
@@ -188,24 +382,30 @@ bool write_run_outputs(const fs::path& dir, const ScanResult& result, const RunI
       if (a.matched)
         j["matched_indicator"] = {{"value", a.matched->value}, {"type", a.matched->type},
                                   {"name", a.matched->name}, {"stix2_file_name", a.matched->stix2_file_name}};
-      jsonl += j.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
+      jsonl.buf += j.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
       ++jlines;
+      jsonl.maybe_flush();
     }
-    flush(true);
-    if (jf) jok = (std::fclose(jf) == 0) && jok;
-    std::error_code jec;
-    if (jok && jlines > 0) {
-      fs::rename(jtmp, dir / "timeline.jsonl", jec);
+    if (has_rows && !csv.commit()) {
+      ok = false;
+      if (err && err->empty()) *err = "cannot write " + (dir / "timeline.csv").string();
+    }
+    if (jlines > 0) {
+      if (!jsonl.commit()) {
+        ok = false;
+        if (err && err->empty()) *err = "cannot write " + (dir / "timeline.jsonl").string();
+      }
     } else {
-      fs::remove(jtmp, jec);
-      if (!jok) {
+      bool failed = jsonl.failed();
+      jsonl.discard();
+      if (failed) {
         ok = false;
         if (err && err->empty()) *err = "cannot write " + (dir / "timeline.jsonl").string();
       }
     }
   }
   if (!result.urls.empty()) put("urls.json", dump_mvt(Json(result.urls)));
-  put("info.json", dump_mvt(build_info_json(result, info)));
+  put("info.json", dump_mvt(build_info_json_with(result, info, read_hashes.get())));
   {
     std::string log;
     auto sev = [](Diagnostic::Severity s) {

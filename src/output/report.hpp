@@ -20,6 +20,7 @@ struct RunInfo {
   std::vector<std::filesystem::path> files_read;  // evidence files opened
   std::string started_at;         // local time
   Json extra = Json::object();    // merged into info.json (device, encryption, ...)
+  bool progress = false;          // live "writing timeline: N rows" line on stderr (a terminal)
 };
 
 // Writes alerts.json, alerts_timeline.csv, timeline.csv, urls.json, info.json and

@@ -2,6 +2,8 @@
 #include <plist/plist.h>
 
 #include <cstdint>
+#include <limits>
+#include <map>
 #include <cstdlib>
 #include <random>
 
@@ -322,6 +324,62 @@ TEST(Nska, MBFileRecord) {
   EXPECT_EQ((*j)["EncryptionKey"], "ab\\xff");
 }
 
+// nska_root_members must give exactly nska_to_json's members (or fail exactly when it does
+// or when the root is not an object), whether it takes its direct path or not.
+void expect_root_members_match(const std::string& bytes, const PlistOptions& o = {}) {
+  static const std::initializer_list<const char*> keys = {"Birth", "LastModified", "Mode", "Size",
+                                                          "RelativePath", "num", "when", "missing"};
+  auto full = nska_to_json(bytes, o);
+  auto part = nska_root_members(bytes, keys, o);
+  if (!full || !full->is_object()) {
+    EXPECT_FALSE(part) << (full ? full->dump() : "nska_to_json failed");
+    return;
+  }
+  ASSERT_TRUE(part) << full->dump();
+  Json expected = Json::object();
+  for (const char* k : keys)
+    if (auto it = full->find(k); it != full->end()) expected[k] = *it;
+  std::map<std::string, std::string> want, got;
+  for (auto& [k, v] : expected.items()) want[k] = v.dump();
+  for (auto& [k, v] : part->items()) got[k] = v.dump();
+  EXPECT_EQ(got, want);
+}
+
+TEST(Nska, RootMembersMatchFullResolution) {
+  std::string b64 = base64_encode("0123456789abcdef0123456789abcdef0123456789ab");
+  for (bool binary : {true, false}) expect_root_members_match(make_plist(mbfile_archive(b64), binary));
+  // Integers of every width and sign, repeated keys, a member referring to the root itself.
+  Json a = mbfile_archive(b64);
+  a["$objects"][1]["Size"] = -5;
+  a["$objects"][1]["Birth"] = std::numeric_limits<std::uint64_t>::max();
+  a["$objects"][1]["Mode"] = Json::parse(R"({"$uid": 1})");
+  expect_root_members_match(make_plist(a));
+  a["$objects"][1]["Mode"] = Json::parse(R"({"$uid": 77})");
+  a["$objects"][1]["LastModified"] = 1.5;
+  expect_root_members_match(make_plist(a));
+  // A wanted member that is a reference, a container member, a Foundation root class.
+  a = mbfile_archive(b64);
+  a["$objects"][1]["Size"] = Json::parse(R"({"$uid": 2})");
+  expect_root_members_match(make_plist(a));
+  a = mbfile_archive(b64);
+  a["$objects"][1]["Extra"] = Json::array({1, 2});
+  expect_root_members_match(make_plist(a));
+  a = mbfile_archive(b64);
+  a["$objects"][5]["$classname"] = "NSDictionary";
+  expect_root_members_match(make_plist(a));
+  a = mbfile_archive(b64);
+  a["$archiver"] = "Other";
+  expect_root_members_match(make_plist(a));
+  a = mbfile_archive(b64);
+  a["$top"] = Json::parse(R"({"root": {"$uid": 2}})");  // root resolves to a string
+  expect_root_members_match(make_plist(a));
+  expect_root_members_match("not a plist");
+  expect_root_members_match(make_plist(Json::parse(R"({"a": 1})")));
+  PlistOptions tiny;
+  tiny.max_nodes = 10;
+  expect_root_members_match(make_plist(mbfile_archive(b64)), tiny);
+}
+
 TEST(Nska, FoundationClassesCyclesAndNulls) {
   Json a = Json::parse(R"({
     "$archiver": "NSKeyedArchiver", "$version": 100000,
@@ -357,6 +415,7 @@ TEST(Nska, FoundationClassesCyclesAndNulls) {
     "num": 3
   })");
   EXPECT_EQ(j->dump(), expected.dump());
+  expect_root_members_match(make_plist(a));
   // $top without "root": the first entry is used.
   a["$top"] = Json::parse(R"({"other": {"$uid": 5}})");
   auto j2 = nska_to_json(make_plist(a));
@@ -412,6 +471,7 @@ TEST(Nska, RealManifestDb) {
     ++rows;
     std::string err;
     auto j = nska_to_json(r.blob(2), {}, &err);
+    expect_root_members_match(r.blob(2));
     if (j && j->is_object() && (*j)["Mode"].is_number_integer() && (*j)["Size"].is_number_integer() &&
         (*j)["RelativePath"] == r.text(1)) {
       ++ok;

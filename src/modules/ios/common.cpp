@@ -70,12 +70,25 @@ bool run_query(ModuleContext& ctx, OpenedDb& db, const std::string& sql,
   return false;
 }
 
+namespace {
+// Appends a member to an object known not to hold `key` yet, without ordered_map's linear
+// key search (which makes building a wide row quadratic).
+void append_member(Json& j, const std::string& key, Json value) {
+  auto& base = static_cast<Json::object_t::Container&>(j.get_ref<Json::object_t&>());
+  base.emplace_back(key, std::move(value));
+}
+}  // namespace
+
 Json row_to_json(const SqliteRow& row, const std::vector<std::string>& b64) {
   Json j = Json::object();
-  for (int i = 0; i < row.columns(); ++i) {
-    std::string name = row.name(i);
-    bool as_b64 = std::find(b64.begin(), b64.end(), name) != b64.end();
-    j[name] = row.value(i, as_b64);
+  const int n = row.columns();
+  const bool dups = row.duplicate_names();
+  if (!dups) j.get_ref<Json::object_t&>().reserve(static_cast<std::size_t>(n) + 4);
+  for (int i = 0; i < n; ++i) {
+    const std::string& name = row.name(i);
+    bool as_b64 = !b64.empty() && std::find(b64.begin(), b64.end(), name) != b64.end();
+    if (dups) j[name] = row.value(i, as_b64);
+    else append_member(j, name, row.value(i, as_b64));
   }
   return j;
 }
@@ -113,7 +126,13 @@ bool has_column(const std::vector<std::string>& cols, const std::string& name) {
 
 Json row_to_json_blobs_b64(const SqliteRow& row) {
   Json j = Json::object();
-  for (int i = 0; i < row.columns(); ++i) j[row.name(i)] = row.value(i, row.type(i) == SQLITE_BLOB);
+  const int n = row.columns();
+  const bool dups = row.duplicate_names();
+  if (!dups) j.get_ref<Json::object_t&>().reserve(static_cast<std::size_t>(n) + 4);
+  for (int i = 0; i < n; ++i) {
+    if (dups) j[row.name(i)] = row.value(i, row.type(i) == SQLITE_BLOB);
+    else append_member(j, row.name(i), row.value(i, row.type(i) == SQLITE_BLOB));
+  }
   return j;
 }
 

@@ -41,7 +41,8 @@ class Manifest final : public Module {
           r["relative_path"] = rel;
           r["flags"] = flags;
           std::optional<Json> mb;
-          if (!blob.empty()) mb = nska_to_json(blob, po);
+          if (!blob.empty())
+            mb = nska_root_members(blob, {"Birth", "LastModified", "LastStatusChange", "Mode", "UserID", "Size"}, po);
           if (mb && mb->is_object()) {
             auto ts = [&](const char* k) -> std::string {
               auto v = jint(*mb, k, 0);
