@@ -24,6 +24,19 @@ std::optional<AndroidFile> AndroidSource::first(std::string_view pattern) const 
   return std::nullopt;
 }
 
+bool AndroidSource::read_stream(const AndroidFile& f, const ChunkSink& sink, std::string* err,
+                                std::uint64_t max_bytes) {
+  auto data = read(f, err, max_bytes);
+  if (!data) return false;
+  std::string_view v(*data);
+  while (!v.empty()) {
+    std::size_t n = std::min(v.size(), kStreamChunk);
+    if (!sink(v.substr(0, n))) break;
+    v.remove_prefix(n);
+  }
+  return true;
+}
+
 AndroidSource* AndroidSource::nested(const std::string& kind) const {
   for (auto& n : nested_)
     if (n->kind() == kind) return n.get();

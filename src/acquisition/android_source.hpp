@@ -29,6 +29,7 @@ struct AndroidFile {
 // The dumpstate of a bugreport, read once and split into "DUMP OF SERVICE x:" sections once,
 // shared by every module (see android/dumpstate.hpp for the splitter).
 class Dumpstate;
+struct AndroidSourceOptions;  // android_sources.hpp
 
 class AndroidSource {
  public:
@@ -41,6 +42,18 @@ class AndroidSource {
   // Reads a member (bounded); nullopt + error when it cannot.
   virtual std::optional<std::string> read(const AndroidFile& f, std::string* err,
                                           std::uint64_t max_bytes = 1ull << 30) = 0;
+  // Streams a member to `sink` in chunks of at most kStreamChunk bytes, so memory stays
+  // bounded whatever the member's size. `sink` returns false to stop early (not an error).
+  // Returns false + error when the member cannot be opened or is damaged; chunks delivered
+  // before a damage was detected stay delivered. The default reads the member whole.
+  using ChunkSink = std::function<bool(std::string_view chunk)>;
+  static constexpr std::size_t kStreamChunk = 1u << 20;
+  virtual bool read_stream(const AndroidFile& f, const ChunkSink& sink, std::string* err,
+                           std::uint64_t max_bytes = ~0ull);
+  // Opens a zip member (a nested bugreport.zip) as a ZipSource with `opts`. The default reads
+  // the member into memory; a folder opens it in place on disk. nullptr + err when it cannot.
+  virtual std::unique_ptr<AndroidSource> open_nested_zip(const AndroidFile& f, AndroidSourceOptions opts,
+                                                         std::string* err, std::uint64_t max_bytes);
   // Members whose path matches a shell pattern where '*' also matches '/', as MVT's fnmatch.
   std::vector<AndroidFile> glob(std::string_view pattern) const;
   std::optional<AndroidFile> first(std::string_view pattern) const;

@@ -203,10 +203,83 @@ std::optional<std::string> FolderSource::read(const AndroidFile& f, std::string*
   return out;
 }
 
+bool FolderSource::read_stream(const AndroidFile& f, const ChunkSink& sink, std::string* err,
+                               std::uint64_t max_bytes) {
+  auto p = disk_path(f.path);
+  if (p.empty()) {
+    set_err(err, "not a member of this acquisition");
+    return false;
+  }
+  int fd = ::open(p.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    set_err(err, std::string("cannot open: ") + std::strerror(errno));
+    return false;
+  }
+  struct stat sb {};
+  if (::fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+    ::close(fd);
+    set_err(err, "not a regular file");
+    return false;
+  }
+  if (static_cast<std::uint64_t>(sb.st_size) > max_bytes) {
+    ::close(fd);
+    set_err(err, "file too large (" + std::to_string(sb.st_size) + " bytes, limit " +
+                     std::to_string(max_bytes) + ")");
+    return false;
+  }
+  std::unique_ptr<char[]> buf(new char[kStreamChunk]);
+  std::uint64_t total = 0;
+  for (;;) {
+    ssize_t n = ::read(fd, buf.get(), kStreamChunk);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      ::close(fd);
+      set_err(err, std::string("read error: ") + std::strerror(errno));
+      return false;
+    }
+    if (n == 0) break;
+    total += static_cast<std::uint64_t>(n);
+    if (total > max_bytes) {
+      ::close(fd);
+      set_err(err, "file grew beyond the limit while reading");
+      return false;
+    }
+    if (!sink(std::string_view(buf.get(), static_cast<std::size_t>(n)))) break;
+  }
+  ::close(fd);
+  note_read(f.path);
+  return true;
+}
+
+std::unique_ptr<AndroidSource> FolderSource::open_nested_zip(const AndroidFile& f, AndroidSourceOptions opts,
+                                                             std::string* err, std::uint64_t max_bytes) {
+  auto p = disk_path(f.path);
+  struct stat sb {};
+  if (p.empty() || ::lstat(p.c_str(), &sb) != 0 || !S_ISREG(sb.st_mode))
+    return AndroidSource::open_nested_zip(f, std::move(opts), err, max_bytes);  // reports why
+  if (static_cast<std::uint64_t>(sb.st_size) > max_bytes) {
+    set_err(err, "file too large (" + std::to_string(sb.st_size) + " bytes, limit " + std::to_string(max_bytes) + ")");
+    return nullptr;
+  }
+  // Read in place: only the central directory and the members a module reads are loaded.
+  auto z = ZipSource::open(p, opts, err);
+  if (!z) return AndroidSource::open_nested_zip(f, std::move(opts), err, max_bytes);  // same error text
+  note_read(f.path);
+  return z;
+}
+
+std::unique_ptr<AndroidSource> AndroidSource::open_nested_zip(const AndroidFile& f, AndroidSourceOptions opts,
+                                                              std::string* err, std::uint64_t max_bytes) {
+  auto bytes = read(f, err, max_bytes);
+  if (!bytes) return nullptr;
+  return ZipSource::open_bytes(std::move(*bytes), std::move(opts), err);
+}
+
 // ---------------------------------------------------------------------------- ZipSource
 
 struct ZipSource::Impl {
   std::string bytes;  // for in-memory zips (must outlive the zip_t)
+  fs::path path;      // for zips on disk
   zip_t* zip = nullptr;
   std::mutex mu;
   std::map<std::string, zip_uint64_t> index;  // visible path -> entry index
@@ -223,6 +296,7 @@ std::unique_ptr<ZipSource> ZipSource::open(const fs::path& path, AndroidSourceOp
   s->impl_ = std::make_unique<Impl>();
   if (opts.display.empty()) opts.display = path.string();
   s->opts_ = std::move(opts);
+  s->impl_->path = path;
   int zerr = 0;
   s->impl_->zip = zip_open(path.c_str(), ZIP_RDONLY, &zerr);
   if (!s->impl_->zip) {
@@ -425,6 +499,98 @@ std::optional<std::string> ZipSource::read(const AndroidFile& f, std::string* er
   return out;
 }
 
+bool ZipSource::read_stream(const AndroidFile& f, const ChunkSink& sink, std::string* err,
+                            std::uint64_t max_bytes) {
+  auto it = impl_->index.find(f.path);
+  if (it == impl_->index.end()) {
+    set_err(err, "not a member of this archive");
+    return false;
+  }
+  // A zip handle of this stream's own: libzip handles are not thread-safe, and holding the
+  // shared one while a module consumes a large member would stall every other reader.
+  zip_t* z = nullptr;
+  zip_error_t ze;
+  zip_error_init(&ze);
+  if (!impl_->path.empty()) {
+    int zerr = 0;
+    z = zip_open(impl_->path.c_str(), ZIP_RDONLY, &zerr);
+    if (!z) zip_error_init_with_code(&ze, zerr);
+  } else {
+    zip_source_t* src = zip_source_buffer_create(impl_->bytes.data(), impl_->bytes.size(), 0, &ze);
+    if (src) {
+      z = zip_open_from_source(src, ZIP_RDONLY, &ze);
+      if (!z) zip_source_free(src);
+    }
+  }
+  if (!z) {
+    set_err(err, std::string("cannot reopen the archive: ") + zip_error_strerror(&ze));
+    zip_error_fini(&ze);
+    return false;
+  }
+  zip_error_fini(&ze);
+  struct Closer {
+    zip_t* z;
+    ~Closer() { zip_discard(z); }
+  } closer{z};
+  zip_stat_t st;
+  zip_stat_init(&st);
+  if (zip_stat_index(z, it->second, 0, &st) != 0) {
+    set_err(err, zip_strerror(z));
+    return false;
+  }
+  std::uint64_t declared = (st.valid & ZIP_STAT_SIZE) ? st.size : 0;
+  if (declared > max_bytes) {
+    set_err(err, "member too large (" + std::to_string(declared) + " bytes, limit " +
+                     std::to_string(max_bytes) + ")");
+    return false;
+  }
+  zip_file_t* zf = zip_fopen_index(z, it->second, 0);
+  if (!zf) {
+    set_err(err, std::string("cannot open member: ") + zip_strerror(z));
+    return false;
+  }
+  std::unique_ptr<char[]> buf(new char[kStreamChunk]);
+  std::uint64_t total = 0;
+  bool stopped = false;
+  for (;;) {
+    zip_int64_t n = zip_fread(zf, buf.get(), kStreamChunk);
+    if (n < 0) {
+      set_err(err, std::string("corrupt member: ") + zip_file_strerror(zf));
+      zip_fclose(zf);
+      return false;
+    }
+    if (n == 0) break;
+    total += static_cast<std::uint64_t>(n);
+    if (total > declared || total > max_bytes) {
+      set_err(err, "member expands beyond its declared size");
+      zip_fclose(zf);
+      return false;
+    }
+    if (!sink(std::string_view(buf.get(), static_cast<std::size_t>(n)))) {
+      stopped = true;
+      break;
+    }
+  }
+  int rc = zip_fclose(zf);
+  if (stopped) {
+    note_read(f.path);
+    return true;
+  }
+  if (rc != 0) {
+    zip_error_t ce;
+    zip_error_init_with_code(&ce, rc);
+    set_err(err, std::string("corrupt member: ") + zip_error_strerror(&ce));
+    zip_error_fini(&ce);
+    return false;
+  }
+  if (total != declared) {
+    set_err(err, "member is truncated (" + std::to_string(total) + " of " + std::to_string(declared) + " bytes)");
+    return false;
+  }
+  note_read(f.path);
+  return true;
+}
+
 // ---------------------------------------------------------------------------- TarSource
 
 std::unique_ptr<TarSource> TarSource::open_bytes(std::string tar, AndroidSourceOptions opts,
@@ -558,6 +724,19 @@ std::optional<std::string> SubdirSource::read(const AndroidFile& f, std::string*
   auto data = parent_.read(pf, err, max_bytes);
   if (data) note_read(f.path);
   return data;
+}
+
+bool SubdirSource::read_stream(const AndroidFile& f, const ChunkSink& sink, std::string* err,
+                               std::uint64_t max_bytes) {
+  if (f.path.compare(0, shown_.size(), shown_) != 0) {
+    set_err(err, "not a member of this acquisition");
+    return false;
+  }
+  AndroidFile pf = f;
+  pf.path = prefix_ + "/" + f.path.substr(shown_.size());
+  bool ok = parent_.read_stream(pf, sink, err, max_bytes);
+  if (ok) note_read(f.path);
+  return ok;
 }
 
 // ---------------------------------------------------------------------------- factory

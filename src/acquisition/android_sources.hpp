@@ -53,6 +53,10 @@ class FolderSource final : public AndroidSource {
   const std::vector<AndroidFile>& files() const override { return files_; }
   std::optional<std::string> read(const AndroidFile& f, std::string* err,
                                   std::uint64_t max_bytes = 1ull << 30) override;
+  bool read_stream(const AndroidFile& f, const ChunkSink& sink, std::string* err,
+                   std::uint64_t max_bytes = ~0ull) override;
+  std::unique_ptr<AndroidSource> open_nested_zip(const AndroidFile& f, AndroidSourceOptions opts, std::string* err,
+                                                 std::uint64_t max_bytes) override;
   // Absolute location of a member on disk (for info.json hashes); "" if unknown.
   fs::path disk_path(const std::string& rel) const;
   const fs::path& root() const { return root_; }
@@ -79,6 +83,9 @@ class ZipSource final : public AndroidSource {
   const std::vector<AndroidFile>& files() const override { return files_; }
   std::optional<std::string> read(const AndroidFile& f, std::string* err,
                                   std::uint64_t max_bytes = 1ull << 30) override;
+  // Reads through a zip handle of its own (the shared one is not held while streaming).
+  bool read_stream(const AndroidFile& f, const ChunkSink& sink, std::string* err,
+                   std::uint64_t max_bytes = ~0ull) override;
 
  private:
   ZipSource() = default;
@@ -118,6 +125,8 @@ class SubdirSource final : public AndroidSource {
   const std::vector<AndroidFile>& files() const override { return files_; }
   std::optional<std::string> read(const AndroidFile& f, std::string* err,
                                   std::uint64_t max_bytes = 1ull << 30) override;
+  bool read_stream(const AndroidFile& f, const ChunkSink& sink, std::string* err,
+                   std::uint64_t max_bytes = ~0ull) override;
 
  private:
   AndroidSource& parent_;

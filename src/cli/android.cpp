@@ -253,19 +253,15 @@ void setup_android(CLI::App& root) {
       // Nested bugreport.
       if (auto f = src->first("*bugreport.zip")) {
         std::string e;
-        auto bytes = src->read(*f, &e, kMaxNestedBytes);
         std::unique_ptr<AndroidSource> br;
         std::string why;
-        if (bytes) {
-          AndroidSourceOptions bo;
-          bo.kind = "bugreport";
-          bo.display = src->display() + "!" + f->path;
-          auto z = ZipSource::open_bytes(std::move(*bytes), bo, &e);
-          if (z) br = locate_bugreport(std::move(z), {}, 0, &why);
-          else why = e;
-        } else {
-          why = e;
-        }
+        AndroidSourceOptions bo;
+        bo.kind = "bugreport";
+        bo.display = src->display() + "!" + f->path;
+        // Read in place when the acquisition is a folder (never loaded whole).
+        auto z = src->open_nested_zip(*f, bo, &e, kMaxNestedBytes);
+        if (z) br = locate_bugreport(std::move(z), {}, 0, &why);
+        else why = e;
         if (br) {
           prepare_bugreport(*br, src->timezone);
           std::cerr << "Checking the bugreport inside the acquisition: " << f->path << "\n";

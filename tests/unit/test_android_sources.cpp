@@ -230,6 +230,69 @@ TEST(AndroidSources, ZipInMemoryAndSubdir) {
   EXPECT_EQ(*s->read(*s->first("dumpstate.txt"), &err), "hello");
 }
 
+// read_stream delivers exactly the bytes read() returns, in bounded chunks, from a folder,
+// a zip on disk, a zip in memory and a subdir view; a damaged member is an error; a folder
+// opens a nested zip in place.
+TEST(AndroidSources, StreamsMembersInChunks) {
+  Scratch d;
+  std::string big;
+  for (int i = 0; big.size() < 3 * AndroidSource::kStreamChunk + 123; ++i) big += "line " + std::to_string(i) + "\n";
+  fs::create_directories(d / "qf" / "sub");
+  write_file(d / "qf" / "files.json", big);
+  write_file(d / "qf" / "sub" / "x.txt", "small");
+  make_zip(d / "qf" / "bugreport.zip", {{"main_entry.txt", "dumpstate.txt"}, {"dumpstate.txt", big}});
+  auto collect = [](AndroidSource& s, const std::string& path, std::string* err) -> std::optional<std::string> {
+    auto f = s.first(path);
+    if (!f) return std::nullopt;
+    std::string out;
+    std::size_t chunks = 0, largest = 0;
+    if (!s.read_stream(*f, [&](std::string_view c) { out.append(c); ++chunks; largest = std::max(largest, c.size()); return true; }, err))
+      return std::nullopt;
+    EXPECT_LE(largest, AndroidSource::kStreamChunk);
+    if (out.size() > AndroidSource::kStreamChunk) {
+      EXPECT_GT(chunks, 1u);
+    }
+    return out;
+  };
+  std::string err;
+  auto folder = open_android(d / "qf", qf(), &err);
+  ASSERT_TRUE(folder) << err;
+  EXPECT_EQ(collect(*folder, "*/files.json", &err), big);
+  EXPECT_EQ(collect(*folder, "*/sub/x.txt", &err), "small");
+  SubdirSource sub(*folder, "qf/sub", "x");
+  EXPECT_EQ(collect(sub, "x.txt", &err), "small");
+  // A sink that stops early is not an error.
+  auto f = folder->first("*/files.json");
+  std::size_t got = 0;
+  EXPECT_TRUE(folder->read_stream(*f, [&](std::string_view c) { got += c.size(); return false; }, &err));
+  EXPECT_EQ(got, AndroidSource::kStreamChunk);
+
+  AndroidSourceOptions bo;
+  bo.kind = "bugreport";
+  bo.display = "qf!bugreport.zip";
+  auto nested = folder->open_nested_zip(*folder->first("*/bugreport.zip"), bo, &err, 1ull << 30);
+  ASSERT_TRUE(nested) << err;
+  EXPECT_EQ(collect(*nested, "dumpstate.txt", &err), big);
+  EXPECT_EQ(nested->files().size(), 2u);
+  EXPECT_FALSE(folder->open_nested_zip(*folder->first("*/bugreport.zip"), bo, &err, 10));
+  auto inmem = ZipSource::open_bytes(slurp(d / "qf" / "bugreport.zip"), bo, &err);
+  ASSERT_TRUE(inmem) << err;
+  EXPECT_EQ(collect(*inmem, "dumpstate.txt", &err), big);
+  EXPECT_EQ(*inmem->read(*inmem->first("dumpstate.txt"), &err), big);
+
+  // Damaged compressed data: the stream reports it.
+  make_zip(d / "z.zip", {{"q/getprop.txt", std::string(5000, 'a') + "b"}});
+  std::string dmg = slurp(d / "z.zip");
+  auto p = dmg.find("q/getprop.txt") + 13 + 4;
+  for (size_t i = p; i < p + 8 && i < dmg.size(); ++i) dmg[i] = static_cast<char>(dmg[i] ^ 0x5a);
+  write_file(d / "dmg.zip", dmg);
+  auto z = open_android(d / "dmg.zip", qf(), &err);
+  ASSERT_TRUE(z) << err;
+  err.clear();
+  EXPECT_FALSE(z->read_stream(z->files()[0], [](std::string_view) { return true; }, &err));
+  EXPECT_FALSE(err.empty());
+}
+
 std::string tar_of(const std::vector<std::tuple<std::string, std::string, int>>& entries) {
   std::string out(1 << 20, '\0');
   size_t used = 0;

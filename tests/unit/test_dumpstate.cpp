@@ -60,6 +60,32 @@ TEST(Dumpstate, HostileBytes) {
   EXPECT_TRUE(e->service_names().empty());
 }
 
+// Fed in chunks of any size, the splitter gives the same sections as over the whole text;
+// with a keep filter, other sections are listed but their content is not kept.
+TEST(Dumpstate, ChunkedAndFiltered) {
+  std::string t = "pre\r\n------ SYSTEM PROPERTIES (getprop) ------\r\n[a]: [1]\r\n------ 0.1s\n" + kSep +
+                  "\nDUMP OF SERVICE appops:\r\nline1\r\n  line2\r\n\r\n" + kSep + "\r\n  DUMP OF SERVICE big:\n" +
+                  std::string(5000, 'x') + "\n" + kSep + "\nDUMP OF SERVICE package:\nPackages:\n  Package [a]\nlast\r";
+  auto whole = Dumpstate::from_text(t);
+  EXPECT_EQ(whole->service("appops"), "line1\r\n  line2\r\n");
+  EXPECT_EQ(whole->service("package"), "Packages:\n  Package [a]\nlast");
+  EXPECT_EQ(whole->system_properties(), "[a]: [1]");
+  for (std::size_t step : {1u, 2u, 3u, 7u, 64u, 4999u}) {
+    Dumpstate::Builder b([](std::string_view n) { return n != "big"; });
+    for (std::size_t i = 0; i < t.size(); i += step) b.feed(std::string_view(t).substr(i, step));
+    auto d = b.finish("p");
+    EXPECT_EQ(d->service("appops"), whole->service("appops")) << step;
+    EXPECT_EQ(d->service("package"), whole->service("package")) << step;
+    EXPECT_EQ(d->system_properties(), whole->system_properties()) << step;
+    EXPECT_EQ(d->service_names(), whole->service_names()) << step;
+    EXPECT_TRUE(d->has_service("big"));
+    EXPECT_EQ(d->service("big"), "");
+    EXPECT_EQ(whole->service("big").size(), 5000u);
+    EXPECT_EQ(d->size(), t.size());
+    EXPECT_EQ(d->path(), "p");
+  }
+}
+
 TEST(Dumpstate, LoadsThroughMainEntry) {
   test::MemAndroidSource src;
   src.add("main_entry.txt", "bugreport-x.txt\n");

@@ -2,6 +2,8 @@
 // are converted to the device's local time (persist.sys.timezone; UTC when unknown). Files
 // under /data/local/tmp/ (where exploits and implants are staged) are HIGH alerts.
 #include <algorithm>
+#include <functional>
+#include <memory>
 #include <set>
 #include <string_view>
 
@@ -12,6 +14,176 @@ namespace bridle {
 namespace {
 
 constexpr const char* kTimeFields[] = {"changed_time", "modified_time", "access_time", "birth_time"};
+
+// Splits a JSON list ("[ {...}, {...} ]") into its top-level elements, or NDJSON into lines
+// when the text does not start with '[', fed in chunks of any size. Only the element being
+// read is buffered (at most kMaxElement bytes; a longer one is skipped and counted bad), so
+// memory stays bounded whatever the file size.
+//   - an element ends at the ',' or the unmatched '}' / ']' at nesting depth 0 outside
+//     strings; a stray '}' or ']' where an element should start is skipped and counted bad;
+//   - a list that is never closed counts one bad element, unless the text ends inside an
+//     element (that element is still parsed); text after the closing ']' counts one bad;
+//   - NDJSON: blank lines are skipped, every other line is one element.
+// on_elem(text, list_mode) returns false when the element is bad.
+class JsonListSplitter {
+ public:
+  static constexpr std::size_t kMaxElement = 64u << 20;
+  using OnElem = std::function<bool(std::string_view, bool)>;
+  explicit JsonListSplitter(OnElem on_elem) : on_elem_(std::move(on_elem)) {}
+
+  void feed(std::string_view chunk) {
+    buf_.append(chunk);
+    run(false);
+    compact();
+  }
+  void finish() { run(true); }
+  std::size_t bad() const { return bad_; }
+  bool list_mode() const { return list_; }
+
+ private:
+  enum class S { Start, ListWs, Elem, Trail, Lines, Done };
+  static bool ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+  void element(std::string_view text, bool skipped) {
+    if (skipped || !on_elem_(text, list_)) ++bad_;
+  }
+
+  void run(bool eof) {
+    const std::size_t size = buf_.size();
+    for (;;) {
+      switch (state_) {
+        case S::Start:
+          while (p_ < size && ws(buf_[p_])) ++p_;
+          if (p_ >= size) {
+            if (!eof) return;
+            state_ = S::Lines;
+            break;
+          }
+          if (buf_[p_] == '[') {
+            list_ = true;
+            ++p_;
+            state_ = S::ListWs;
+          } else {
+            state_ = S::Lines;
+          }
+          break;
+        case S::ListWs:
+          while (p_ < size && ws(buf_[p_])) ++p_;
+          if (p_ >= size) {
+            if (!eof) return;
+            ++bad_;  // the list is not closed
+            state_ = S::Done;
+            break;
+          }
+          if (buf_[p_] == ']') {
+            ++p_;
+            state_ = S::Trail;
+            break;
+          }
+          b_ = p_;
+          depth_ = 0;
+          in_str_ = false;
+          oversized_ = false;
+          state_ = S::Elem;
+          break;
+        case S::Elem: {
+          bool found = false;
+          for (; p_ < size; ++p_) {
+            char c = buf_[p_];
+            if (in_str_) {
+              if (c == '\\') ++p_;
+              else if (c == '"') in_str_ = false;
+              continue;
+            }
+            if (c == '"') in_str_ = true;
+            else if (c == '{' || c == '[') ++depth_;
+            else if (c == '}' || c == ']') {
+              if (depth_ == 0) { found = true; break; }
+              --depth_;
+            } else if (c == ',' && depth_ == 0) { found = true; break; }
+          }
+          if (!found) {
+            if (!eof) {
+              if (!oversized_ && std::min(p_, size) - b_ > kMaxElement) oversized_ = true;
+              return;
+            }
+            // The text ends inside this element: it is still parsed.
+            element(std::string_view(buf_).substr(b_, std::min(p_, size) - b_), oversized_);
+            state_ = S::Done;
+            break;
+          }
+          if (!oversized_ && p_ == b_) {
+            // A stray '}' (or ']') where an element should start: skip it, count it bad, and
+            // move on (never loop on the same byte).
+            ++bad_;
+            ++p_;
+            state_ = S::ListWs;
+            break;
+          }
+          element(std::string_view(buf_).substr(b_, p_ - b_), oversized_);
+          if (buf_[p_] == ',') ++p_;
+          state_ = S::ListWs;
+          break;
+        }
+        case S::Trail:
+          while (p_ < size && ws(buf_[p_])) ++p_;
+          if (p_ < size) {
+            ++bad_;  // text after the list
+            state_ = S::Done;
+            break;
+          }
+          if (!eof) return;
+          state_ = S::Done;
+          break;
+        case S::Lines: {
+          if (p_ >= size) {
+            if (!eof) return;
+            state_ = S::Done;
+            break;
+          }
+          std::size_t nl = buf_.find('\n', std::max(scan_, p_));
+          if (nl == std::string::npos) {
+            if (!eof) {
+              scan_ = size;
+              if (!oversized_ && size - p_ > kMaxElement) oversized_ = true;
+              return;
+            }
+            nl = size;
+          }
+          std::string_view line = std::string_view(buf_).substr(p_, nl - p_);
+          if (oversized_) ++bad_;
+          else if (!trim(line).empty()) element(line, false);
+          oversized_ = false;
+          p_ = nl + 1;
+          scan_ = p_;
+          break;
+        }
+        case S::Done:
+          return;
+      }
+    }
+  }
+
+  // Drops the bytes before the element (or line) being read; an oversized one is dropped too.
+  void compact() {
+    std::size_t keep = std::min(p_, buf_.size());
+    if (state_ == S::Elem && !oversized_) keep = b_;
+    if (state_ == S::Lines && oversized_) keep = buf_.size();
+    if (keep == 0) return;
+    buf_.erase(0, keep);
+    p_ = p_ >= keep ? p_ - keep : 0;
+    b_ = b_ >= keep ? b_ - keep : 0;
+    scan_ = scan_ >= keep ? scan_ - keep : 0;
+  }
+
+  OnElem on_elem_;
+  std::string buf_;
+  S state_ = S::Start;
+  std::size_t p_ = 0, b_ = 0, scan_ = 0;
+  int depth_ = 0;
+  bool in_str_ = false, oversized_ = false, list_ = false;
+  std::size_t bad_ = 0;
+};
 
 class AqfFiles final : public Module {
  public:
@@ -26,14 +198,20 @@ class AqfFiles final : public Module {
     if (!src) return;
     auto f = src->first("*/files.json");
     if (!f) return;
-    auto text = android_read(ctx, *src, *f);
-    if (!text) return;
-    std::string tzerr;
-    auto tz = TimeZone::load(src->timezone, &tzerr);
-    if (src->timezone.empty()) ctx.warn("Unable to determine device timezone, using UTC");
-    else if (!tz) ctx.warn(tzerr + "; using UTC");
-    // Parse element by element (never the whole file as one document) so memory stays flat
-    // however many entries the listing has: each element is parsed, emitted and dropped.
+    // The time zone is looked up once the file turned out readable (as when it was read whole).
+    std::shared_ptr<const TimeZone> tz;
+    bool started = false;
+    auto start = [&] {
+      if (started) return;
+      started = true;
+      std::string tzerr;
+      tz = TimeZone::load(src->timezone, &tzerr);
+      if (src->timezone.empty()) ctx.warn("Unable to determine device timezone, using UTC");
+      else if (!tz) ctx.warn(tzerr + "; using UTC");
+    };
+    // Streamed from the file (or zip member) in bounded chunks and split element by element
+    // (never the whole file, never one document) so memory stays flat however many entries
+    // the listing has: each element is parsed, emitted and dropped.
     std::size_t n = 0;
     auto handle = [&](Json e) {
       if (!e.is_object()) return;
@@ -51,70 +229,28 @@ class AqfFiles final : public Module {
       ctx.emit(std::move(e));
       ++n;
     };
-    std::string_view t = *text;
-    auto is_ws = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
-    std::size_t p = 0;
-    while (p < t.size() && is_ws(t[p])) ++p;
-    if (p < t.size() && t[p] == '[') {
-      std::size_t bad = 0;
-      bool closed = false, truncated = false;
-      ++p;
-      while (p < t.size()) {
-        while (p < t.size() && is_ws(t[p])) ++p;
-        if (p >= t.size()) break;
-        if (t[p] == ']') { closed = true; ++p; break; }
-        // One top-level element: up to the ',' or ']' at nesting depth 0 outside strings.
-        std::size_t b = p;
-        int depth = 0;
-        bool in_str = false;
-        for (; p < t.size(); ++p) {
-          char c = t[p];
-          if (in_str) {
-            if (c == '\\') ++p;
-            else if (c == '"') in_str = false;
-            continue;
-          }
-          if (c == '"') in_str = true;
-          else if (c == '{' || c == '[') ++depth;
-          else if (c == '}' || c == ']') {
-            if (depth == 0) break;
-            --depth;
-          } else if (c == ',' && depth == 0) break;
-        }
-        if (p == b) {
-          // A stray '}' (or ']') where an element should start: skip it, count it bad, and
-          // move on (never loop on the same byte).
-          ++bad;
-          ++p;
-          continue;
-        }
-        if (p >= t.size()) truncated = true;  // the text ends inside this element
-        std::string_view elem = t.substr(b, std::min(p, t.size()) - b);
-        Json e = parse_json_exact(elem);
-        if (e.is_discarded()) ++bad;
-        else handle(std::move(e));
-        if (p < t.size() && t[p] == ',') ++p;
+    JsonListSplitter split([&](std::string_view elem, bool list) {
+      Json e = parse_json_exact(elem);
+      if (list) {
+        if (e.is_discarded()) return false;
+        handle(std::move(e));
+        return true;
       }
-      if (!closed && !truncated) ++bad;
-      else {
-        while (p < t.size() && is_ws(t[p])) ++p;
-        if (p < t.size()) ++bad;
-      }
-      if (bad) ctx.unreadable(f->path, std::to_string(bad) + " elements of the JSON list are not valid JSON");
-    } else {
-      std::size_t bad = 0;
-      while (p < t.size()) {
-        std::size_t nl = t.find('\n', p);
-        if (nl == std::string_view::npos) nl = t.size();
-        std::string_view line = t.substr(p, nl - p);
-        p = nl + 1;
-        if (trim(line).empty()) continue;
-        Json e = parse_json_exact(line);
-        if (e.is_object()) handle(std::move(e));
-        else ++bad;
-      }
-      if (bad) ctx.unreadable(f->path, std::to_string(bad) + " lines are not JSON objects");
-    }
+      if (!e.is_object()) return false;
+      handle(std::move(e));
+      return true;
+    });
+    bool ok = android_read_stream(ctx, *src, *f, [&](std::string_view chunk) {
+      start();
+      split.feed(chunk);
+      return true;
+    });
+    if (!ok && !started) return;  // nothing read: reported as unreadable
+    start();
+    split.finish();
+    if (split.bad())
+      ctx.unreadable(f->path, std::to_string(split.bad()) + (split.list_mode() ? " elements of the JSON list are not valid JSON"
+                                                                                 : " lines are not JSON objects"));
     ctx.info("Found a total of " + std::to_string(n) + " files");
   }
 

@@ -25,6 +25,14 @@ std::optional<std::string> android_read(ModuleContext& ctx, AndroidSource& src, 
   return data;
 }
 
+bool android_read_stream(ModuleContext& ctx, AndroidSource& src, const AndroidFile& f,
+                         const AndroidSource::ChunkSink& sink, std::uint64_t max_bytes) {
+  std::string err;
+  bool ok = src.read_stream(f, sink, &err, max_bytes);
+  if (!ok) ctx.unreadable(f.path, err);
+  return ok;
+}
+
 Json parse_json_exact(std::string_view text) {
   // Quote integer literals outside strings that do not fit in 64 bits.
   std::string fixed;

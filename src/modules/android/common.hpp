@@ -30,6 +30,12 @@ AndroidSource* android_part(ModuleContext& ctx, const std::string& kind);
 std::optional<std::string> android_read(ModuleContext& ctx, AndroidSource& src, const AndroidFile& f,
                                         std::uint64_t max_bytes = 512ull << 20);
 
+// Streams a member in bounded chunks (AndroidSource::read_stream); on failure reports it as
+// unreadable (partial run) and returns false. Chunks delivered before a damage was found
+// stay delivered.
+bool android_read_stream(ModuleContext& ctx, AndroidSource& src, const AndroidFile& f,
+                         const AndroidSource::ChunkSink& sink, std::uint64_t max_bytes = ~0ull);
+
 // Parses JSON from evidence without losing digits: integers too large for 64 bits (e.g. APK
 // certificate serial numbers) become strings with their exact digits instead of lossy
 // doubles. A discarded value (is_discarded()) when the text is not JSON.

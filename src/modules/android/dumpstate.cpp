@@ -1,5 +1,6 @@
 #include "modules/android/dumpstate.hpp"
 
+#include <cstring>
 #include <map>
 #include <mutex>
 
@@ -28,85 +29,147 @@ bool is_separator(std::string_view trimmed) {
   return true;
 }
 
+// The services some module reads (Dumpstate::service): only these sections are kept when a
+// bug report's dumpstate is loaded. A module reading another service must add it here.
+constexpr std::string_view kModuleServices[] = {
+    "accessibility",   // dumpsys_accessibility, stalkerware_view
+    "adb",             // dumpsys_adb_state
+    "appops",          // dumpsys_appops
+    "batterystats",    // dumpsys_battery_daily, dumpsys_battery_history
+    "dbinfo",          // dumpsys_dbinfo
+    "device_policy",   // stalkerware_view
+    "notification",    // stalkerware_view
+    "package",         // dumpsys_packages, dumpsys_activities, dumpsys_receivers, stalkerware_view
+    "platform_compat", // dumpsys_platform_compat
+};
+
+bool is_module_service(std::string_view name) {
+  for (auto s : kModuleServices)
+    if (s == name) return true;
+  return false;
+}
+
 }  // namespace
 
-std::shared_ptr<const Dumpstate> Dumpstate::from_text(std::string text, std::string path) {
-  std::shared_ptr<Dumpstate> d(new Dumpstate());
-  d->buf_ = std::move(text);
-  d->path_ = std::move(path);
-  const std::string_view all(d->buf_);
+Dumpstate::Builder::Builder(std::function<bool(std::string_view)> keep)
+    : keep_(std::move(keep)), d_(new Dumpstate()) {}
+
+Dumpstate::Builder::~Builder() = default;
+
+void Dumpstate::Builder::feed(std::string_view chunk) {
+  d_->size_ += chunk.size();
+  while (!chunk.empty()) {
+    const void* nlp = std::memchr(chunk.data(), '\n', chunk.size());
+    if (!nlp) {
+      partial_.append(chunk);
+      return;
+    }
+    std::size_t nl = static_cast<std::size_t>(static_cast<const char*>(nlp) - chunk.data());
+    if (partial_.empty()) {
+      line(chunk.substr(0, nl), true);
+    } else {
+      partial_.append(chunk.substr(0, nl));
+      line(partial_, true);
+      partial_.clear();
+    }
+    chunk.remove_prefix(nl + 1);
+  }
+}
+
+void Dumpstate::Builder::close_section() {
+  if (!in_section_) return;
+  if (seen_.insert(cur_name_).second) {
+    Section s;
+    s.name = cur_name_;
+    s.retained = retained_;
+    if (retained_) {
+      cur_.resize(cur_len_);
+      s.content = std::move(cur_);
+    }
+    d_->sections_.push_back(std::move(s));
+  }
+  cur_.clear();
+  cur_len_ = 0;
+  in_section_ = false;
+}
+
+// One line of the text, without its '\n' (had_newline: it had one).
+void Dumpstate::Builder::line(std::string_view raw, bool had_newline) {
   constexpr std::string_view kHeader = "DUMP OF SERVICE ";
   constexpr std::string_view kProps = "------ SYSTEM PROPERTIES";
-
-  // Open section: name, start offset of its content, end offset of its last line so far.
-  bool in_section = false;
-  std::string_view cur_name;
-  std::size_t cur_start = 0, cur_end = 0;
-  bool in_props = false;
-  std::size_t props_start = 0, props_end = 0;
-
-  auto close_section = [&] {
-    if (!in_section) return;
-    bool dup = false;
-    for (auto& s : d->sections_)
-      if (s.first == cur_name) { dup = true; break; }
-    if (!dup) d->sections_.emplace_back(cur_name, all.substr(cur_start, cur_end - cur_start));
-    in_section = false;
+  std::string_view line = raw;
+  bool cr = !line.empty() && line.back() == '\r';
+  if (cr) line.remove_suffix(1);
+  std::string_view t = strip(line);
+  // Content of an accepted line: its raw bytes and line end; the line end of the last
+  // accepted line (and its '\r') is cut when the block closes.
+  auto accept = [&](std::string& into, std::size_t& len) {
+    into.append(raw);
+    if (had_newline) into.push_back('\n');
+    len = into.size() - (had_newline ? 1 : 0) - (cr ? 1 : 0);
   };
 
-  std::size_t pos = 0;
-  while (pos < all.size()) {
-    std::size_t nl = all.find('\n', pos);
-    std::size_t end = nl == std::string_view::npos ? all.size() : nl;
-    std::size_t next = nl == std::string_view::npos ? all.size() : nl + 1;
-    std::string_view line = all.substr(pos, end - pos);
-    std::size_t content_end = end;
-    if (!line.empty() && line.back() == '\r') { line.remove_suffix(1); --content_end; }
-    std::string_view t = strip(line);
-
-    if (in_props) {
-      if (t.substr(0, 6) == "------") {
-        d->props_ = all.substr(props_start, props_end - props_start);
-        d->has_props_ = true;
-        in_props = false;
-      } else {
-        props_end = content_end;
-      }
-    } else if (!d->has_props_ && t.substr(0, kProps.size()) == kProps) {
-      in_props = true;
-      props_start = next;
-      props_end = next;
+  if (in_props_) {
+    if (t.substr(0, 6) == "------") {
+      props_.resize(props_len_);
+      d_->props_ = std::move(props_);
+      d_->has_props_ = true;
+      in_props_ = false;
+    } else {
+      accept(props_, props_len_);
     }
+  } else if (!d_->has_props_ && t.substr(0, kProps.size()) == kProps) {
+    in_props_ = true;
+    props_.clear();
+    props_len_ = 0;
+  }
 
-    if (t.size() > kHeader.size() + 1 && t.substr(0, kHeader.size()) == kHeader && t.back() == ':') {
-      close_section();
-      in_section = true;
-      cur_name = t.substr(kHeader.size(), t.size() - kHeader.size() - 1);
-      cur_start = next;
-      cur_end = next;
-    } else if (in_section) {
-      if (is_separator(t)) close_section();
-      else cur_end = content_end;
-    }
-    pos = next;
+  if (t.size() > kHeader.size() + 1 && t.substr(0, kHeader.size()) == kHeader && t.back() == ':') {
+    close_section();
+    in_section_ = true;
+    cur_name_.assign(t.substr(kHeader.size(), t.size() - kHeader.size() - 1));
+    retained_ = !seen_.count(cur_name_) && (!keep_ || keep_(cur_name_));
+    cur_.clear();
+    cur_len_ = 0;
+  } else if (in_section_) {
+    if (is_separator(t)) close_section();
+    else if (retained_) accept(cur_, cur_len_);
+  }
+}
+
+std::shared_ptr<const Dumpstate> Dumpstate::Builder::finish(std::string path) {
+  if (!partial_.empty()) {
+    line(partial_, false);
+    partial_.clear();
   }
   close_section();
-  if (in_props) {
-    d->props_ = all.substr(props_start, props_end - props_start);
-    d->has_props_ = true;
+  if (in_props_) {
+    props_.resize(props_len_);
+    d_->props_ = std::move(props_);
+    d_->has_props_ = true;
+    in_props_ = false;
   }
-  return d;
+  d_->path_ = std::move(path);
+  std::shared_ptr<const Dumpstate> out = std::move(d_);
+  d_.reset(new Dumpstate());
+  return out;
+}
+
+std::shared_ptr<const Dumpstate> Dumpstate::from_text(std::string_view text, std::string path) {
+  Builder b;
+  b.feed(text);
+  return b.finish(std::move(path));
 }
 
 std::string_view Dumpstate::service(std::string_view name) const {
   for (auto& s : sections_)
-    if (s.first == name) return s.second;
+    if (s.name == name) return s.content;
   return {};
 }
 
 bool Dumpstate::has_service(std::string_view name) const {
   for (auto& s : sections_)
-    if (s.first == name) return true;
+    if (s.name == name) return true;
   return false;
 }
 
@@ -128,7 +191,7 @@ std::string Dumpstate::extract(std::string_view name) const {
 
 std::vector<std::string> Dumpstate::service_names() const {
   std::vector<std::string> out;
-  for (auto& s : sections_) out.emplace_back(s.first);
+  for (auto& s : sections_) out.push_back(s.name);
   return out;
 }
 
@@ -153,12 +216,12 @@ std::shared_ptr<const Dumpstate> load_dumpstate(AndroidSource& src, std::string*
   if (!target) target = src.first("*/dumpsys.txt");
   if (!target) return nullptr;
   std::string e;
-  auto text = src.read(*target, &e, kMaxDumpstate);
-  if (!text) {
+  Dumpstate::Builder b([](std::string_view name) { return is_module_service(name); });
+  if (!src.read_stream(*target, [&](std::string_view chunk) { b.feed(chunk); return true; }, &e, kMaxDumpstate)) {
     if (err) *err = target->path + ": " + (e.empty() ? "cannot be read" : e);
     return nullptr;
   }
-  return Dumpstate::from_text(std::move(*text), target->path);
+  return b.finish(target->path);
 }
 
 namespace {

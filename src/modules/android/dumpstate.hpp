@@ -1,16 +1,24 @@
-// The dumpstate text of a bug report, read once and split once into its
-// "DUMP OF SERVICE <name>:" sections (and the "------ SYSTEM PROPERTIES" block), shared by
-// every dumpsys-based module. Sections are views into one buffer.
+// The dumpstate text of a bug report, read once (streamed, never held whole) and split once
+// into its "DUMP OF SERVICE <name>:" sections (and the "------ SYSTEM PROPERTIES" block),
+// shared by every dumpsys-based module.
 //
 // Splitting rule (MVT's extract_dumpsys_section): a section starts after the line whose
 // trimmed text is "DUMP OF SERVICE <name>:" and ends before the next line whose trimmed text
 // starts with 78 '-' (or at the end of the text when the terminator is missing). '\r\n' line
 // ends are tolerated. When a service appears more than once, the first one wins.
+//
+// Memory: a real dumpstate is hundreds of MB (logcat, large service dumps). A Dumpstate
+// loaded from a bug report keeps only the content of the sections some module reads
+// (kModuleServices in dumpstate.cpp: a module reading a new service adds it there) and the
+// system properties; every other section is only listed by name. The text is read in
+// bounded chunks, so memory is the retained sections plus one line.
 #pragma once
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -21,12 +29,37 @@ class ModuleContext;
 
 class Dumpstate {
  public:
-  // Splits `text` (any bytes; never throws on content).
-  static std::shared_ptr<const Dumpstate> from_text(std::string text, std::string path = "");
+  // Splits `text` (any bytes; never throws on content), keeping every section.
+  static std::shared_ptr<const Dumpstate> from_text(std::string_view text, std::string path = "");
 
-  // Raw section content ("" when absent), without the header line and without the line end
-  // of its last line; may contain '\r'.
+  // Incremental splitter: feed() the text in chunks of any size, then finish(). Only the
+  // sections for which keep(name) is true are retained (all when keep is empty).
+  class Builder {
+   public:
+    explicit Builder(std::function<bool(std::string_view)> keep = {});
+    ~Builder();
+    void feed(std::string_view chunk);
+    std::shared_ptr<const Dumpstate> finish(std::string path = "");
+
+   private:
+    void line(std::string_view raw, bool had_newline);
+    void close_section();
+    std::function<bool(std::string_view)> keep_;
+    std::shared_ptr<Dumpstate> d_;
+    std::string partial_;  // the current, incomplete line
+    std::unordered_set<std::string> seen_;
+    bool in_section_ = false, retained_ = false;
+    std::string cur_name_, cur_;
+    std::size_t cur_len_ = 0;
+    bool in_props_ = false;
+    std::string props_;
+    std::size_t props_len_ = 0;
+  };
+
+  // Raw section content ("" when absent or not retained), without the header line and
+  // without the line end of its last line; may contain '\r'.
   std::string_view service(std::string_view name) const;
+  // True when the section is in the text (retained or not).
   bool has_service(std::string_view name) const;
   // The section as MVT's extractor returns it: its lines ('\r' dropped) joined by '\n'.
   std::string extract(std::string_view name) const;
@@ -34,17 +67,22 @@ class Dumpstate {
   std::string_view system_properties() const { return props_; }
   bool has_system_properties() const { return has_props_; }
 
-  const std::string& text() const { return buf_; }
   const std::string& path() const { return path_; }  // member it was read from
-  std::vector<std::string> service_names() const;
+  std::vector<std::string> service_names() const;     // every section seen, in text order
+  std::size_t size() const { return size_; }          // bytes of text split
 
  private:
   Dumpstate() = default;
-  std::string buf_;
+  struct Section {
+    std::string name;
+    std::string content;
+    bool retained = false;
+  };
   std::string path_;
-  std::vector<std::pair<std::string_view, std::string_view>> sections_;  // name -> content
-  std::string_view props_;
+  std::vector<Section> sections_;
+  std::string props_;
   bool has_props_ = false;
+  std::size_t size_ = 0;
 };
 
 // Calls fn(line) for each line of `text` ('\n' separated, a trailing '\r' removed). Lines

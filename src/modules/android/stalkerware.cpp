@@ -11,7 +11,7 @@
 //   - bugreport: the same dumpsys sections of the dumpstate text.
 // The dumpsys sections are cut with a small local splitter ("DUMP OF SERVICE x:" up to the
 // next "DUMP OF SERVICE" / 78-dash line), the same for androidqf's dumpsys.txt and the
-// bugreport's shared Dumpstate text. Without a device-admin list (no device_policy section) only the
+// bugreport's shared Dumpstate sections. Without a device-admin list (no device_policy section) only the
 // notification-listener branch can fire; the record says which inputs were missing.
 #include <map>
 #include <set>
@@ -192,7 +192,18 @@ class StalkerwareView final : public Module {
       std::string err;
       if (auto ds = shared_dumpstate(*br, &err)) {
         std::size_t before = installers.size();
-        from_dumpsys(ds->text(), caps, installers, have_admin);
+        // The four sections this module reads, in dumpsys layout (the dumpstate itself is
+        // not kept whole).
+        std::string text;
+        for (const char* name : {"accessibility", "device_policy", "notification", "package"}) {
+          if (!ds->has_service(name)) continue;
+          text += "DUMP OF SERVICE ";
+          text += name;
+          text += ":\n";
+          text += ds->service(name);
+          text += "\n" + std::string(78, '-') + "\n";
+        }
+        from_dumpsys(text, caps, installers, have_admin);
         have_installers = have_installers || installers.size() > before;
         inputs.push_back(br->display() + "!" + ds->path());
       }
