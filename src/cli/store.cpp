@@ -474,6 +474,7 @@ void setup_scan(CLI::App& root) {
       gethostname(h, sizeof h - 1);
       return std::string(h);
     }();
+    const std::string run_started = now_iso_utc();
     std::set<std::string> used;
     std::vector<Job> jobs;
     for (auto& c : cands) {
@@ -499,6 +500,14 @@ void setup_scan(CLI::App& root) {
       }
       if (!st->claim(j.sha, worker, a->claim_ttl)) {
         j.status = "claimed by another worker";
+        return;
+      }
+      // Checked again under the claim: another worker may have recorded it and released its
+      // claim between the look-up above and our claim (its result is committed before its
+      // claim is released). With --force, a result recorded since this scan started counts.
+      if (auto done = st->find_done(j.sha, kVersion, digest); done && (!a->force || done->scanned_at >= run_started)) {
+        st->release(j.sha, worker);
+        j.status = "checked by another worker";
         return;
       }
       std::error_code ec;
@@ -560,9 +569,7 @@ void setup_scan(CLI::App& root) {
     csv << "input,device,kind,status,verdict,informational,low,medium,high,critical,unread,seconds\n";
     bool any_high = false, any_partial = false, any_failed = false;
     for (auto& j : jobs) {
-      std::optional<store::AcquisitionInfo> acq;
-      for (auto& x : st->list())
-        if (x.input_sha256 == j.sha && !j.sha.empty()) acq = x;
+      std::optional<store::AcquisitionInfo> acq = st->find_input(j.sha);
       Json row = {{"input", j.c.path.string()}, {"kind", j.c.kind}, {"status", j.status}, {"results", j.out.string()}};
       Json counts = Json::object();
       std::string unread;

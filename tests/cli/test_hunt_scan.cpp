@@ -1,8 +1,11 @@
-// End-to-end: checks record into the store, `bridle hunt`, `bridle store`, `bridle scan`.
+// End-to-end: checks record into the store, `bridle hunt`, `bridle store`, `bridle scan` —
+// the same tests against SQLite and against PostgreSQL (the private server of
+// scripts/with-postgres.sh, BRIDLE_TEST_PG_URL; skipped with a reason when it is not set).
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 
+#include "cli/store_backends.hpp"
 #include "support/backup_builder.hpp"
 #include "support/support.hpp"
 
@@ -11,11 +14,17 @@ using namespace bridle::test;
 
 namespace {
 
-std::string stix_for(const std::string& domain) {
-  return R"({"type":"bundle","id":"bundle--1","objects":[
- {"type":"malware","id":"malware--1","name":"TestSpy"},
- {"type":"indicator","id":"indicator--1","pattern":"[domain-name:value=')" + domain + R"(']","pattern_type":"stix"},
- {"type":"relationship","id":"relationship--1","source_ref":"indicator--1","target_ref":"malware--1"}]})";
+std::string stix_for(const std::vector<std::string>& domains) {
+  Json b = {{"type", "bundle"}, {"id", "bundle--1"}, {"objects", Json::array()}};
+  b["objects"].push_back({{"type", "malware"}, {"id", "malware--1"}, {"name", "TestSpy"}});
+  for (std::size_t i = 0; i < domains.size(); ++i) {
+    std::string id = "indicator--" + std::to_string(i + 1);
+    b["objects"].push_back({{"type", "indicator"}, {"id", id}, {"pattern", "[domain-name:value='" + domains[i] + "']"},
+                            {"pattern_type", "stix"}});
+    b["objects"].push_back({{"type", "relationship"}, {"id", "relationship--" + std::to_string(i + 1)},
+                            {"source_ref", id}, {"target_ref", "malware--1"}, {"relationship_type", "indicates"}});
+  }
+  return b.dump();
 }
 
 std::string sms_sql(const std::string& text) {
@@ -42,19 +51,30 @@ struct Fleet {
   Fleet() {
     make_backup(phones / "alice", "lunch at noon? https://www.example.com/menu", "SERIALA");
     make_backup(phones / "bob", "update here https://cdn.new-spy.example.net/x.js", "SERIALB");
-    write_file(old_iocs, stix_for("old-spy.example.org"));
-    write_file(new_iocs, stix_for("new-spy.example.net"));
+    write_file(old_iocs, stix_for({"old-spy.example.org"}));
+    write_file(new_iocs, stix_for({"new-spy.example.net"}));
   }
 };
 
-// The store URL each test uses: SQLite in the scratch folder, or PostgreSQL when asked.
-std::string sqlite_store(const Fleet& f) { return (f.dir / "store.sqlite").string(); }
+}  // namespace
+
+
+namespace {
+
+class HuntScan : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    store = test_store_url(GetParam(), f.dir.path());
+    if (store.empty())
+      GTEST_SKIP() << kNoPgReason;
+  }
+  Fleet f;
+  std::string store;
+};
 
 }  // namespace
 
-TEST(HuntScan, ChecksRecordAndHuntReportsOnlyTheNewlyMatchingAcquisition) {
-  Fleet f;
-  std::string store = sqlite_store(f);
+TEST_P(HuntScan, ChecksRecordAndHuntReportsOnlyTheNewlyMatchingAcquisition) {
   for (auto who : {"alice", "bob"}) {
     auto r = run_bridle({"ios", "check-backup", (f.phones / who).string(), "-i", f.old_iocs.string(), "--store", store},
                         f.env());
@@ -102,7 +122,48 @@ TEST(HuntScan, ChecksRecordAndHuntReportsOnlyTheNewlyMatchingAcquisition) {
   EXPECT_NE(h3.out.find("0 hit(s)"), std::string::npos) << h3.out;
 }
 
-TEST(HuntScan, DefaultStoreIsInTheDataFolderAndNoStoreOptsOut) {
+// The issue's scenario: acquisitions stored; an indicator file arrives whose domains appear in
+// exactly one of them; the hunt reports exactly that acquisition as new (exit 1), and the same
+// hunt again reports nothing new (exit 0).
+TEST_P(HuntScan, NewIndicatorsFindExactlyTheAcquisitionThatHasThem) {
+  make_backup(f.phones / "carol", "see https://news.example.com/a and https://tracker.example.com/", "SERIALC");
+  make_backup(f.phones / "dave", "ping https://evil-tracker.example.com/p?id=7", "SERIALD");
+  std::map<std::string, std::int64_t> ids;
+  for (auto who : {"alice", "bob", "carol", "dave"}) {
+    auto r = run_bridle({"ios", "check-backup", (f.phones / who).string(), "-i", f.old_iocs.string(), "--store", store},
+                        f.env());
+    ASSERT_EQ(r.exit_code, 0) << who << r.out << r.err;
+  }
+  for (auto& a : Json::parse(run_bridle({"store", "list", "--store", store, "--json"}, f.env()).out))
+    ids[a["device"].get<std::string>()] = a["id"].get<std::int64_t>();
+  ASSERT_EQ(ids.size(), 4u);
+  // dave's domain and a sub-domain indicator of it; another indicator no phone has.
+  auto iocs = f.dir / "fresh.stix2";
+  write_file(iocs, stix_for({"evil-tracker.example.com", "never-seen.example.net", "x.evil-tracker.example.com"}));
+  auto h1 = run_bridle({"hunt", "--store", store, "-i", iocs.string(), "-o", (f.dir / "h1").string()}, f.env());
+  EXPECT_EQ(h1.exit_code, 1) << h1.out << h1.err;
+  auto j1 = Json::parse(slurp(f.dir / "h1" / "hunt.json"));
+  EXPECT_EQ(j1["acquisitions_hunted"], 4);
+  ASSERT_EQ(j1["acquisitions"].size(), 1u) << j1.dump(1);
+  EXPECT_EQ(j1["acquisitions"][0]["id"], ids["SERIALD"]);
+  EXPECT_EQ(j1["acquisitions"][0]["new_hits"], 1);
+  EXPECT_EQ(j1["acquisitions"][0]["hits"][0]["matched_indicator"]["value"], "evil-tracker.example.com");
+  EXPECT_EQ(j1["acquisitions"][0]["hits"][0]["level"], "CRITICAL");
+  EXPECT_EQ(j1["new_hits"], 1);
+  auto h2 = run_bridle({"hunt", "--store", store, "-i", iocs.string(), "-o", (f.dir / "h2").string()}, f.env());
+  EXPECT_EQ(h2.exit_code, 0) << h2.out << h2.err;
+  auto j2 = Json::parse(slurp(f.dir / "h2" / "hunt.json"));
+  EXPECT_EQ(j2["new_hits"], 0);
+  EXPECT_EQ(j2["hits"], 1);
+  ASSERT_EQ(j2["acquisitions"].size(), 1u);
+  EXPECT_FALSE(j2["acquisitions"][0]["hits"][0]["new"].get<bool>());
+  // Without any indicator the hunt cannot run.
+  auto empty = f.dir / "none.stix2";
+  write_file(empty, R"({"type":"bundle","id":"bundle--2","objects":[]})");
+  EXPECT_EQ(run_bridle({"hunt", "--store", store, "-i", empty.string()}, f.env()).exit_code, 2);
+}
+
+TEST(HuntScanDefaults, DefaultStoreIsInTheDataFolderAndNoStoreOptsOut) {
   Fleet f;
   auto r = run_bridle({"ios", "check-backup", (f.phones / "alice").string(), "--no-store"}, f.env());
   EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -118,9 +179,7 @@ TEST(HuntScan, DefaultStoreIsInTheDataFolderAndNoStoreOptsOut) {
   EXPECT_NE(r.err.find("warning"), std::string::npos) << r.err;
 }
 
-TEST(HuntScan, ScanChecksAFolderOfAcquisitionsAndResumes) {
-  Fleet f;
-  std::string store = sqlite_store(f);
+TEST_P(HuntScan, ScanChecksAFolderOfAcquisitionsAndResumes) {
   // An encrypted backup without the password is reported, not checked.
   BackupBuilder enc(f.phones / "carol");
   enc.add_file("HomeDomain", "Library/x", "x");
@@ -149,3 +208,6 @@ TEST(HuntScan, ScanChecksAFolderOfAcquisitionsAndResumes) {
   EXPECT_EQ(fleet2[0]["status"], "skipped (already in the store)") << r2.err;
   EXPECT_EQ(fleet2[1]["verdict"], "alerts");
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, HuntScan, ::testing::Values("sqlite", "postgresql"),
+                         [](const auto& info) { return info.param; });

@@ -111,7 +111,9 @@ TEST_P(StoreTest, RecordsListsShowsAndForgets) {
   EXPECT_FALSE(store_->forget(id2));
   EXPECT_TRUE(store_->list().empty());
   EXPECT_TRUE(store_->observations(id2).empty());
-  EXPECT_EQ(store_->db().query("SELECT COUNT(*) FROM observations").at(0).at(0), "0");
+  EXPECT_EQ(store_->db().query("SELECT COUNT(*) FROM sightings").at(0).at(0), "0");
+  // Forget means forget: no observable only that acquisition had remains in the store.
+  EXPECT_EQ(store_->db().query("SELECT COUNT(*) FROM observables").at(0).at(0), "0");
 }
 
 TEST_P(StoreTest, HuntReportsNewHitsOnceOnTheRightAcquisition) {

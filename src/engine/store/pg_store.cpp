@@ -100,6 +100,56 @@ class PgDb final : public Db {
     }
   }
 
+  // COPY ... FROM STDIN in text format (tab-separated, \N for NULL, backslash escapes).
+  void bulk_insert(const std::string& table, const std::vector<std::string>& columns,
+                   const std::vector<Row>& rows) override {
+    if (rows.empty()) return;
+    std::string sql = "COPY " + table + " (";
+    for (std::size_t i = 0; i < columns.size(); ++i) sql += (i ? ", " : "") + columns[i];
+    sql += ") FROM STDIN";
+    PGresult* r = PQexec(conn_, sql.c_str());
+    if (PQresultStatus(r) != PGRES_COPY_IN) {
+      check(r);
+      PQclear(r);
+      throw std::runtime_error("store: COPY did not start");
+    }
+    PQclear(r);
+    std::string buf;
+    bool sent = true;
+    for (auto& row : rows) {
+      for (std::size_t c = 0; c < row.size(); ++c) {
+        if (c) buf += '\t';
+        if (!row[c]) {
+          buf += "\\N";
+          continue;
+        }
+        for (char ch : *row[c]) {
+          switch (ch) {
+            case '\\': buf += "\\\\"; break;
+            case '\t': buf += "\\t"; break;
+            case '\n': buf += "\\n"; break;
+            case '\r': buf += "\\r"; break;
+            default: buf += ch;
+          }
+        }
+      }
+      buf += '\n';
+      if (buf.size() >= (1u << 20)) {
+        sent = sent && PQputCopyData(conn_, buf.data(), static_cast<int>(buf.size())) == 1;
+        buf.clear();
+      }
+    }
+    if (!buf.empty()) sent = sent && PQputCopyData(conn_, buf.data(), static_cast<int>(buf.size())) == 1;
+    PQputCopyEnd(conn_, sent ? nullptr : "bridle: sending rows failed");
+    std::string err;
+    while (PGresult* res = PQgetResult(conn_)) {
+      if (PQresultStatus(res) != PGRES_COMMAND_OK && err.empty()) err = PQresultErrorMessage(res);
+      PQclear(res);
+    }
+    if (!sent && err.empty()) err = PQerrorMessage(conn_);
+    if (!err.empty()) throw std::runtime_error("store: " + err);
+  }
+
   void begin() override { exec("BEGIN"); }
   void commit() override { exec("COMMIT"); }
   void rollback() noexcept override {

@@ -29,6 +29,7 @@ class SqliteDb final : public Db {
   std::string backend() const override { return "sqlite"; }
   std::string id_column() const override { return "INTEGER PRIMARY KEY AUTOINCREMENT"; }
   std::string byte_collation() const override { return "COLLATE BINARY"; }
+  std::string clustered_table() const override { return " WITHOUT ROWID"; }
 
   void exec(const std::string& sql) override {
     char* msg = nullptr;

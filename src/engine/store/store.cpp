@@ -12,7 +12,7 @@
 namespace bridle::store {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 std::string s(const Value& v) { return v ? *v : std::string(); }
 std::int64_t i64(const Value& v) { return v && !v->empty() ? std::stoll(*v) : 0; }
@@ -22,6 +22,11 @@ std::string replace_all(std::string text, const std::string& from, const std::st
   return text;
 }
 
+// Schema 2. A fleet shares most of its observables (popular domains, system processes and
+// paths), so each distinct lookup key is stored once (observables) and each acquisition only
+// references it (sightings: ids, provenance, times; kind/value only where they differ from the
+// observable's). Hunts join the indicators to observables (small, unique (cat, key) index,
+// range scans for label/component prefixes), then to sightings through sightings_obs.
 const char* kSchema = R"(
 CREATE TABLE IF NOT EXISTS bridle_meta (name TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS acquisitions (
@@ -31,29 +36,61 @@ CREATE TABLE IF NOT EXISTS acquisitions (
   acquired_at TEXT, scanned_at TEXT, tool_version TEXT, indicator_digest TEXT,
   verdict TEXT, summary TEXT);
 CREATE INDEX IF NOT EXISTS acquisitions_input ON acquisitions (input_sha256);
-CREATE TABLE IF NOT EXISTS observations (
+CREATE TABLE IF NOT EXISTS observables (
+  id {ID}, cat TEXT {C} NOT NULL, key TEXT {C} NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL,
+  UNIQUE (cat, key));
+CREATE TABLE IF NOT EXISTS modules (
+  id {ID}, slug TEXT NOT NULL, artifact TEXT NOT NULL, UNIQUE (slug, artifact));
+CREATE TABLE IF NOT EXISTS sightings (
   acq_id BIGINT NOT NULL REFERENCES acquisitions (id) ON DELETE CASCADE,
-  cat TEXT {C} NOT NULL, key TEXT {C} NOT NULL,
-  kind TEXT NOT NULL, value TEXT NOT NULL, module TEXT NOT NULL,
-  artifact TEXT, record_ref TEXT, first_seen TEXT, last_seen TEXT,
+  obs_id BIGINT NOT NULL, module_id BIGINT NOT NULL,
+  kind TEXT, value TEXT, record_ref TEXT, first_seen TEXT, last_seen TEXT,
   count BIGINT NOT NULL, level INTEGER NOT NULL,
-  PRIMARY KEY (acq_id, cat, key, module));
-CREATE INDEX IF NOT EXISTS observations_key ON observations (cat, key);
+  PRIMARY KEY (acq_id, obs_id, module_id)){CLUSTERED};
+CREATE INDEX IF NOT EXISTS sightings_obs ON sightings (obs_id);
 CREATE TABLE IF NOT EXISTS hunts (
   id {ID}, indicator_digest TEXT NOT NULL, hunted_at TEXT NOT NULL, hits BIGINT, new_hits BIGINT);
 CREATE TABLE IF NOT EXISTS reported_hits (
   acq_id BIGINT NOT NULL REFERENCES acquisitions (id) ON DELETE CASCADE,
-  cat TEXT {C} NOT NULL, key TEXT {C} NOT NULL, module TEXT NOT NULL,
+  obs_id BIGINT NOT NULL, module_id BIGINT NOT NULL,
   ioc_type TEXT NOT NULL, ioc_value TEXT {C} NOT NULL, hunt_id BIGINT,
-  PRIMARY KEY (acq_id, cat, key, module, ioc_type, ioc_value));
+  PRIMARY KEY (acq_id, obs_id, module_id, ioc_type, ioc_value));
 CREATE TABLE IF NOT EXISTS claims (
   input_sha256 TEXT PRIMARY KEY, worker TEXT NOT NULL, claimed_at BIGINT NOT NULL);
 )";
 
+// Schema 1 (one row per acquisition and key, every text repeated) -> 2.
+const char* kMigrate1to2 = R"(
+INSERT INTO modules (slug, artifact)
+  SELECT DISTINCT module, COALESCE(artifact, '') FROM observations_v1 WHERE 1 = 1 ON CONFLICT DO NOTHING;
+INSERT INTO observables (cat, key, kind, value)
+  SELECT cat, key, MIN(kind), MIN(value) FROM observations_v1 WHERE 1 = 1 GROUP BY cat, key ON CONFLICT DO NOTHING;
+INSERT INTO sightings (acq_id, obs_id, module_id, kind, value, record_ref, first_seen, last_seen, count, level)
+  SELECT o.acq_id, k.id, m.id, CASE WHEN o.kind = k.kind THEN NULL ELSE o.kind END,
+         CASE WHEN o.value = k.value THEN NULL ELSE o.value END, o.record_ref, o.first_seen, o.last_seen, o.count, o.level
+  FROM observations_v1 o JOIN observables k ON k.cat = o.cat AND k.key = o.key
+  JOIN modules m ON m.slug = o.module AND m.artifact = COALESCE(o.artifact, '');
+INSERT INTO reported_hits (acq_id, obs_id, module_id, ioc_type, ioc_value, hunt_id)
+  SELECT r.acq_id, k.id, MIN(m.id), r.ioc_type, r.ioc_value, MIN(r.hunt_id)
+  FROM reported_hits_v1 r JOIN observables k ON k.cat = r.cat AND k.key = r.key JOIN modules m ON m.slug = r.module
+  WHERE 1 = 1 GROUP BY r.acq_id, k.id, r.ioc_type, r.ioc_value ON CONFLICT DO NOTHING;
+DROP TABLE reported_hits_v1;
+DROP TABLE observations_v1;
+)";
+
+// Staging table for one acquisition's rows (per connection, emptied after each use).
+const char* kStage =
+    "CREATE TEMP TABLE IF NOT EXISTS bridle_stage (cat TEXT {C}, key TEXT {C}, kind TEXT, value TEXT, module TEXT,"
+    " artifact TEXT, record_ref TEXT, first_seen TEXT, last_seen TEXT, count BIGINT, level INTEGER)";
+
+// PostgreSQL: records take this lock shared, removing unreferenced observables takes it
+// exclusively (a concurrent record could otherwise reference an observable being removed).
+constexpr const char* kGcLock = "727274002";
+
 const char* kAcqColumns =
     "a.id, a.kind, a.device, a.identifiers, a.input_path, a.input_sha256, a.acquired_at, a.scanned_at, "
     "a.tool_version, a.indicator_digest, a.verdict, a.summary, "
-    "(SELECT COUNT(*) FROM observations o WHERE o.acq_id = a.id)";
+    "(SELECT COUNT(*) FROM sightings o WHERE o.acq_id = a.id)";
 
 AcquisitionInfo acq_from_row(const Row& r) {
   AcquisitionInfo a;
@@ -92,6 +129,15 @@ std::int64_t now_unix() {
 
 }  // namespace
 
+void Db::bulk_insert(const std::string& table, const std::vector<std::string>& columns, const std::vector<Row>& rows) {
+  std::string sql = "INSERT INTO " + table + " (", marks;
+  for (std::size_t i = 0; i < columns.size(); ++i) {
+    sql += (i ? ", " : "") + columns[i];
+    marks += i ? ", ?" : "?";
+  }
+  exec_many(sql + ") VALUES (" + marks + ")", rows);
+}
+
 std::unique_ptr<Store> Store::open(const std::string& url) {
   if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0)
     return std::make_unique<Store>(open_postgres(url));
@@ -106,29 +152,60 @@ Store::Store(std::unique_ptr<Db> db) : db_(std::move(db)), backend_(db_->backend
 
 const std::string& Store::backend() const { return backend_; }
 
+std::string Store::dialect(const std::string& sql) const {
+  return replace_all(replace_all(replace_all(sql, "{ID}", db_->id_column()), "{C}", db_->byte_collation()),
+                     "{CLUSTERED}", db_->clustered_table());
+}
+
 void Store::migrate() {
   Txn t(*db_);
   if (backend_ == "postgresql") db_->exec("SELECT pg_advisory_xact_lock(727274001)");
-  std::string sql = replace_all(replace_all(kSchema, "{ID}", db_->id_column()), "{C}", db_->byte_collation());
-  db_->exec(sql);
+  db_->exec("CREATE TABLE IF NOT EXISTS bridle_meta (name TEXT PRIMARY KEY, value TEXT)");
   auto rows = db_->query("SELECT value FROM bridle_meta WHERE name = 'schema_version'");
-  if (rows.empty()) {
-    db_->query("INSERT INTO bridle_meta (name, value) VALUES ('schema_version', ?)", {std::to_string(kSchemaVersion)});
-  } else if (i64(rows[0][0]) > kSchemaVersion) {
+  std::int64_t version = rows.empty() ? 0 : i64(rows[0][0]);
+  if (version > kSchemaVersion)
     throw std::runtime_error("the store was written by a newer bridle (schema " + s(rows[0][0]) + ")");
+  if (version == 1) {
+    db_->exec("ALTER TABLE observations RENAME TO observations_v1; ALTER TABLE reported_hits RENAME TO reported_hits_v1;"
+              " DROP INDEX IF EXISTS observations_key");
   }
+  db_->exec(dialect(kSchema));
+  if (version == 1) db_->exec(kMigrate1to2);
+  if (version == 0)
+    db_->query("INSERT INTO bridle_meta (name, value) VALUES ('schema_version', ?)", {std::to_string(kSchemaVersion)});
+  else if (version < kSchemaVersion)
+    db_->query("UPDATE bridle_meta SET value = ? WHERE name = 'schema_version'", {std::to_string(kSchemaVersion)});
   t.commit();
+}
+
+void Store::delete_acquisition(const std::string& id, bool collect) {
+  // Observables only this acquisition referenced are deleted too (forget means forget).
+  db_->exec("CREATE TEMP TABLE IF NOT EXISTS bridle_gone (obs_id BIGINT)");
+  db_->exec("DELETE FROM bridle_gone");
+  if (collect) db_->query("INSERT INTO bridle_gone SELECT DISTINCT obs_id FROM sightings WHERE acq_id = ?", {id});
+  db_->query("DELETE FROM reported_hits WHERE acq_id = ?", {id});
+  db_->query("DELETE FROM sightings WHERE acq_id = ?", {id});
+  db_->query("DELETE FROM acquisitions WHERE id = ?", {id});
+  if (collect)
+    db_->exec("DELETE FROM observables WHERE id IN (SELECT obs_id FROM bridle_gone) AND NOT EXISTS"
+              " (SELECT 1 FROM sightings s WHERE s.obs_id = observables.id)");
+  db_->exec("DELETE FROM bridle_gone");
 }
 
 std::int64_t Store::record(AcquisitionInfo acq, const std::vector<ObservationRow>& obs) {
   Txn t(*db_);
-  if (!acq.input_sha256.empty()) {
-    auto old = db_->query("SELECT id FROM acquisitions WHERE kind = ? AND input_sha256 = ?", {acq.kind, acq.input_sha256});
-    for (auto& r : old) {
-      db_->query("DELETE FROM reported_hits WHERE acq_id = ?", {r[0]});
-      db_->query("DELETE FROM observations WHERE acq_id = ?", {r[0]});
-      db_->query("DELETE FROM acquisitions WHERE id = ?", {r[0]});
-    }
+  bool pg = backend_ == "postgresql";
+  std::vector<Row> old;
+  if (!acq.input_sha256.empty())
+    old = db_->query("SELECT id FROM acquisitions WHERE kind = ? AND input_sha256 = ?", {acq.kind, acq.input_sha256});
+  // SQLite: BEGIN IMMEDIATE already serialises writers. PostgreSQL: an earlier record of this
+  // input is replaced under the exclusive lock (its unreferenced observables are removed).
+  if (pg) db_->exec(std::string("SELECT pg_advisory_xact_lock") + (old.empty() ? "_shared(" : "(") + kGcLock + ")");
+  if (!old.empty() || !pg) {
+    old = acq.input_sha256.empty() ? std::vector<Row>{}
+                                   : db_->query("SELECT id FROM acquisitions WHERE kind = ? AND input_sha256 = ?",
+                                                {acq.kind, acq.input_sha256});
+    for (auto& r : old) delete_acquisition(s(r[0]), true);
   }
   auto rows = db_->query(
       "INSERT INTO acquisitions (kind, device, identifiers, input_path, input_sha256, acquired_at, scanned_at,"
@@ -138,18 +215,35 @@ std::int64_t Store::record(AcquisitionInfo acq, const std::vector<ObservationRow
        acq.tool_version, acq.indicator_digest, acq.verdict,
        acq.summary.dump(-1, ' ', false, Json::error_handler_t::replace)});
   std::int64_t id = i64(rows.at(0).at(0));
-  std::vector<Row> params;
-  params.reserve(obs.size());
-  std::string sid = std::to_string(id);
-  for (auto& o : obs)
-    params.push_back({sid, o.cat, o.key, o.kind, db_text(o.value), o.module, o.artifact, o.record_ref,
-                      o.first_seen.empty() ? Value() : Value(o.first_seen),
-                      o.last_seen.empty() ? Value() : Value(o.last_seen), std::to_string(o.count),
-                      std::to_string(static_cast<int>(o.level))});
-  db_->exec_many(
-      "INSERT INTO observations (acq_id, cat, key, kind, value, module, artifact, record_ref, first_seen, last_seen,"
-      " count, level) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      params);
+  if (!obs.empty()) {
+    db_->exec(dialect(kStage));
+    db_->exec("DELETE FROM bridle_stage");
+    std::vector<Row> params;
+    params.reserve(obs.size());
+    for (auto& o : obs)
+      params.push_back({o.cat, o.key, o.kind, db_text(o.value), o.module, o.artifact, o.record_ref,
+                        o.first_seen.empty() ? Value() : Value(o.first_seen),
+                        o.last_seen.empty() ? Value() : Value(o.last_seen), std::to_string(o.count),
+                        std::to_string(static_cast<int>(o.level))});
+    db_->bulk_insert("bridle_stage",
+                     {"cat", "key", "kind", "value", "module", "artifact", "record_ref", "first_seen", "last_seen",
+                      "count", "level"},
+                     params);
+    // New dictionary entries in key order (concurrent PostgreSQL writers lock them in the same
+    // order: no deadlock), then this acquisition's sightings by a join.
+    db_->exec("INSERT INTO modules (slug, artifact) SELECT DISTINCT module, artifact FROM bridle_stage WHERE 1 = 1"
+              " ORDER BY module, artifact ON CONFLICT DO NOTHING");
+    db_->exec("INSERT INTO observables (cat, key, kind, value) SELECT cat, key, MIN(kind), MIN(value) FROM bridle_stage"
+              " WHERE 1 = 1 GROUP BY cat, key ORDER BY cat, key ON CONFLICT DO NOTHING");
+    db_->query(
+        "INSERT INTO sightings (acq_id, obs_id, module_id, kind, value, record_ref, first_seen, last_seen, count, level)"
+        " SELECT CAST(? AS BIGINT), k.id, m.id, CASE WHEN x.kind = k.kind THEN NULL ELSE x.kind END,"
+        " CASE WHEN x.value = k.value THEN NULL ELSE x.value END, x.record_ref, x.first_seen, x.last_seen, x.count,"
+        " x.level FROM bridle_stage x JOIN observables k ON k.cat = x.cat AND k.key = x.key"
+        " JOIN modules m ON m.slug = x.module AND m.artifact = x.artifact",
+        {std::to_string(id)});
+    db_->exec("DELETE FROM bridle_stage");
+  }
   t.commit();
   return id;
 }
@@ -169,8 +263,10 @@ std::optional<AcquisitionInfo> Store::get(std::int64_t id) {
 
 std::vector<ObservationRow> Store::observations(std::int64_t id) {
   std::vector<ObservationRow> out;
-  for (auto& r : db_->query("SELECT cat, key, kind, value, module, artifact, record_ref, first_seen, last_seen, count,"
-                            " level FROM observations WHERE acq_id = ? ORDER BY module, kind, value",
+  for (auto& r : db_->query("SELECT k.cat, k.key, COALESCE(o.kind, k.kind) AS kind, COALESCE(o.value, k.value) AS value,"
+                            " m.slug, m.artifact, o.record_ref, o.first_seen, o.last_seen, o.count, o.level"
+                            " FROM sightings o JOIN observables k ON k.id = o.obs_id JOIN modules m ON m.id = o.module_id"
+                            " WHERE o.acq_id = ? ORDER BY m.slug, kind, value",
                             {std::to_string(id)})) {
     ObservationRow o;
     o.cat = s(r[0]);
@@ -191,12 +287,11 @@ std::vector<ObservationRow> Store::observations(std::int64_t id) {
 
 bool Store::forget(std::int64_t id) {
   Txn t(*db_);
+  if (backend_ == "postgresql") db_->exec(std::string("SELECT pg_advisory_xact_lock(") + kGcLock + ")");
   std::string sid = std::to_string(id);
   auto rows = db_->query("SELECT id FROM acquisitions WHERE id = ?", {sid});
   if (rows.empty()) return false;
-  db_->query("DELETE FROM reported_hits WHERE acq_id = ?", {sid});
-  db_->query("DELETE FROM observations WHERE acq_id = ?", {sid});
-  db_->query("DELETE FROM acquisitions WHERE id = ?", {sid});
+  delete_acquisition(sid, true);
   t.commit();
   return true;
 }
@@ -207,6 +302,15 @@ std::optional<AcquisitionInfo> Store::find_done(const std::string& sha, const st
                              " FROM acquisitions a WHERE a.input_sha256 = ? AND a.tool_version = ? AND"
                              " a.indicator_digest = ? ORDER BY a.id DESC",
                          {sha, version, digest});
+  if (rows.empty()) return std::nullopt;
+  return acq_from_row(rows[0]);
+}
+
+std::optional<AcquisitionInfo> Store::find_input(const std::string& sha) {
+  if (sha.empty()) return std::nullopt;
+  auto rows = db_->query(std::string("SELECT ") + kAcqColumns +
+                             " FROM acquisitions a WHERE a.input_sha256 = ? ORDER BY a.id DESC LIMIT 1",
+                         {sha});
   if (rows.empty()) return std::nullopt;
   return acq_from_row(rows[0]);
 }
@@ -231,24 +335,28 @@ HuntResult Store::hunt(const IndicatorSet& set) {
                       std::string(ioc_mvt_bucket(inds[i].type)), db_text(inds[i].value), db_text(col.name),
                       db_text(col.stix2_file_name)});
   }
-  db_->exec_many("INSERT INTO hunt_ind VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows);
+  db_->bulk_insert("hunt_ind", {"cat", "key", "hi", "ioc_idx", "ioc_type", "ioc_value", "collection", "stix2_file"},
+                   rows);
   if (backend_ == "postgresql") db_->exec("ANALYZE hunt_ind");
-  const std::string cols =
-      "o.acq_id, o.cat, o.key, o.kind, o.value, o.module, o.artifact, o.record_ref, o.first_seen, o.last_seen,"
-      " o.count, o.level, i.ioc_idx, i.ioc_type, i.ioc_value, i.collection, i.stix2_file";
-  // Exact keys by equality, label/component prefixes by range scans on observations(cat, key).
-  db_->exec("CREATE TEMP TABLE hunt_hits AS SELECT " + cols +
-            " FROM hunt_ind i JOIN observations o ON o.cat = i.cat AND o.key = i.key WHERE i.hi IS NULL"
-            " UNION SELECT " + cols +
-            " FROM hunt_ind i JOIN observations o ON o.cat = i.cat AND o.key >= i.key AND o.key < i.hi"
-            " WHERE i.hi IS NOT NULL");
+  // Indicator keys -> observables (exact keys by equality, label/component prefixes by range
+  // scans on the unique (cat, key) index) -> sightings of every acquisition (sightings_obs).
+  db_->exec(
+      "CREATE TEMP TABLE hunt_hits AS"
+      " WITH mk AS (SELECT k.id AS obs_id, k.kind, k.value, i.ioc_idx, i.ioc_type, i.ioc_value, i.collection,"
+      " i.stix2_file FROM hunt_ind i JOIN observables k ON k.cat = i.cat AND k.key = i.key WHERE i.hi IS NULL"
+      " UNION SELECT k.id, k.kind, k.value, i.ioc_idx, i.ioc_type, i.ioc_value, i.collection, i.stix2_file"
+      " FROM hunt_ind i JOIN observables k ON k.cat = i.cat AND k.key >= i.key AND k.key < i.hi WHERE i.hi IS NOT NULL)"
+      " SELECT o.acq_id, o.obs_id, o.module_id, COALESCE(o.kind, mk.kind) AS kind, COALESCE(o.value, mk.value) AS value,"
+      " m.slug AS module, m.artifact, o.record_ref, o.first_seen, o.last_seen, o.count, o.level, mk.ioc_idx,"
+      " mk.ioc_type, mk.ioc_value, mk.collection, mk.stix2_file"
+      " FROM mk JOIN sightings o ON o.obs_id = mk.obs_id JOIN modules m ON m.id = o.module_id");
   for (auto& r : db_->query(
            "SELECT h.acq_id, a.device, a.kind, h.kind, h.value, h.module, h.artifact, h.record_ref, h.first_seen,"
            " h.last_seen, h.count, h.level, h.ioc_type, h.ioc_value, h.collection, h.stix2_file,"
            " CASE WHEN r.acq_id IS NULL THEN 1 ELSE 0 END"
            " FROM hunt_hits h JOIN acquisitions a ON a.id = h.acq_id"
-           " LEFT JOIN reported_hits r ON r.acq_id = h.acq_id AND r.cat = h.cat AND r.key = h.key AND"
-           " r.module = h.module AND r.ioc_type = h.ioc_type AND r.ioc_value = h.ioc_value"
+           " LEFT JOIN reported_hits r ON r.acq_id = h.acq_id AND r.obs_id = h.obs_id AND"
+           " r.module_id = h.module_id AND r.ioc_type = h.ioc_type AND r.ioc_value = h.ioc_value"
            " ORDER BY h.acq_id, h.module, h.value, h.ioc_value, h.collection")) {
     HuntHit h;
     h.acq_id = i64(r[0]);
@@ -280,8 +388,8 @@ HuntResult Store::hunt(const IndicatorSet& set) {
   auto hid = db_->query("INSERT INTO hunts (indicator_digest, hunted_at, hits, new_hits) VALUES (?, ?, ?, ?) RETURNING id",
                         {res.digest, now_iso_utc(), std::to_string(res.hits.size()), std::to_string(fresh)});
   res.hunt_id = i64(hid.at(0).at(0));
-  db_->query("INSERT INTO reported_hits (acq_id, cat, key, module, ioc_type, ioc_value, hunt_id)"
-             " SELECT DISTINCT acq_id, cat, key, module, ioc_type, ioc_value, CAST(? AS BIGINT) FROM hunt_hits WHERE 1 = 1"
+  db_->query("INSERT INTO reported_hits (acq_id, obs_id, module_id, ioc_type, ioc_value, hunt_id)"
+             " SELECT DISTINCT acq_id, obs_id, module_id, ioc_type, ioc_value, CAST(? AS BIGINT) FROM hunt_hits WHERE 1 = 1"
              " ON CONFLICT DO NOTHING",
              {std::to_string(res.hunt_id)});
   res.acquisitions = static_cast<std::size_t>(i64(db_->query("SELECT COUNT(*) FROM acquisitions").at(0).at(0)));

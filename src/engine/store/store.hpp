@@ -37,9 +37,15 @@ class Db {
   virtual void begin() = 0;  // a write transaction (SQLite: BEGIN IMMEDIATE)
   virtual void commit() = 0;
   virtual void rollback() noexcept = 0;
-  // Dialect: primary key column of a table, and the byte-order collation clause.
+  // Many rows into `table` (inside the caller's transaction): PostgreSQL uses COPY, SQLite one
+  // prepared INSERT. The default sends exec_many.
+  virtual void bulk_insert(const std::string& table, const std::vector<std::string>& columns,
+                           const std::vector<Row>& rows);
+  // Dialect: primary key column of a table, the byte-order collation clause, and the options
+  // of a table keyed by its primary key alone (SQLite: WITHOUT ROWID).
   virtual std::string id_column() const = 0;
   virtual std::string byte_collation() const = 0;
+  virtual std::string clustered_table() const { return ""; }
 };
 
 std::unique_ptr<Db> open_sqlite(const std::filesystem::path& file);
@@ -110,12 +116,18 @@ class Store {
   // digest (resumable scans), if any.
   std::optional<AcquisitionInfo> find_done(const std::string& input_sha256, const std::string& tool_version,
                                            const std::string& indicator_digest);
+  // The newest stored acquisition of this input (any version, any indicators), if any.
+  std::optional<AcquisitionInfo> find_input(const std::string& input_sha256);
   // Every stored acquisition against `set`, in the database; hits not reported by an
   // earlier hunt are is_new, and this hunt's hits are remembered.
   HuntResult hunt(const IndicatorSet& set);
 
   // Claims for parallel scan workers: true when this worker got `input_sha256` (no live
-  // claim by another worker); claims older than ttl_seconds are expired.
+  // claim by another worker); claims older than ttl_seconds are expired and taken over.
+  // Atomic on both backends: the claim is a row keyed by input_sha256, inserted with
+  // ON CONFLICT DO NOTHING in a write transaction (SQLite: BEGIN IMMEDIATE, one writer at a
+  // time; PostgreSQL: the primary key lets exactly one concurrent inserter win, the others see
+  // the conflict once it commits).
   bool claim(const std::string& input_sha256, const std::string& worker, int ttl_seconds);
   void release(const std::string& input_sha256, const std::string& worker);
 
@@ -123,6 +135,8 @@ class Store {
 
  private:
   void migrate();
+  std::string dialect(const std::string& sql) const;  // {ID}, {C}, {CLUSTERED} for this backend
+  void delete_acquisition(const std::string& id, bool collect_observables);
   std::unique_ptr<Db> db_;
   std::string backend_;
 };
