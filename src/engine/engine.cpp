@@ -341,6 +341,17 @@ struct ModuleRun final : ModuleContext {
 
 std::string alert_log_text(const Alert& a) { return a.message; }
 
+// Modules whose artifacts grow with the device's history (messages, browsing, every file of
+// the backup), longest first as measured on bench/run's large acquisitions.
+// Rank in that list, or -1.
+int long_running_rank(const std::string& slug) {
+  static const char* const kSlugs[] = {"sms", "manifest", "safari_history", "whatsapp", "chrome_history",
+                                       "firefox_history", "aqf_files"};
+  for (int i = 0; i < static_cast<int>(std::size(kSlugs)); ++i)
+    if (slug == kSlugs[i]) return i;
+  return -1;
+}
+
 // One progress line on stderr: modules done, then each running module with its records and
 // the evidence file it is reading.
 std::string progress_line(const std::vector<std::unique_ptr<ModuleRun>>& runs) {
@@ -429,12 +440,25 @@ ScanResult Engine::run(std::vector<std::unique_ptr<Module>> modules, IosSource* 
 
   unsigned threads = opts.threads ? opts.threads : std::max(1u, std::thread::hardware_concurrency());
   threads = std::min<unsigned>(threads, static_cast<unsigned>(runs.size()));
+  // Start order: the modules that read the biggest artifacts of a large acquisition first
+  // (longest first keeps both cores busy to the end instead of one module running alone at
+  // the tail), then the rest in run order. Results still merge in run order.
+  std::vector<std::size_t> order;
+  order.reserve(runs.size());
+  for (std::size_t i = 0; i < runs.size(); ++i) order.push_back(i);
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    auto rank = [&](std::size_t i) {
+      int r = long_running_rank(runs[i]->module.info().slug);
+      return r < 0 ? 1000 : r;
+    };
+    return rank(a) < rank(b);
+  });
   std::atomic<std::size_t> next{0};
   auto worker = [&] {
     for (;;) {
-      std::size_t i = next.fetch_add(1);
-      if (i >= runs.size()) return;
-      auto& r = *runs[i];
+      std::size_t k = next.fetch_add(1);
+      if (k >= order.size()) return;
+      auto& r = *runs[order[k]];
       r.state.store(1);
       r.log(Diagnostic::Severity::Info, "Running module " + r.module.info().name + "...");
       try {

@@ -4,7 +4,12 @@
 #include <charconv>
 #include <chrono>
 #include <cstdio>
+#include <condition_variable>
+#include <deque>
 #include <future>
+#include <memory>
+#include <mutex>
+#include <thread>
 #include <cmath>
 #include <ostream>
 #include <set>
@@ -142,6 +147,68 @@ struct StreamFile {
       fs::remove(tmp, ec);
     }
   }
+};
+
+// Batches of merged timeline rows handed from the merging thread to the jsonl formatter.
+struct RowBatch {
+  static constexpr std::size_t kSize = 4096;
+  std::vector<TimelineEntry> rows = std::vector<TimelineEntry>(kSize);
+  std::size_t n = 0;
+  void put(const TimelineEntry& t) {
+    TimelineEntry& d = rows[n++];
+    d.timestamp.assign(t.timestamp);  // assignments reuse the strings' storage
+    d.plugin.assign(t.plugin);
+    d.event.assign(t.event);
+    d.description.assign(t.description);
+  }
+};
+
+class RowPipe {
+ public:
+  RowBatch* fresh() {
+    std::unique_lock<std::mutex> lk(mu_);
+    cv_.wait(lk, [&] { return !free_.empty() || all_.size() < kInFlight; });
+    if (free_.empty()) {
+      all_.push_back(std::make_unique<RowBatch>());
+      return all_.back().get();
+    }
+    RowBatch* b = free_.back();
+    free_.pop_back();
+    b->n = 0;
+    return b;
+  }
+  void push(RowBatch* b) {
+    std::lock_guard<std::mutex> lk(mu_);
+    queue_.push_back(b);
+    cv_.notify_all();
+  }
+  void close() {
+    std::lock_guard<std::mutex> lk(mu_);
+    closed_ = true;
+    cv_.notify_all();
+  }
+  RowBatch* pop() {  // nullptr when closed and drained
+    std::unique_lock<std::mutex> lk(mu_);
+    cv_.wait(lk, [&] { return !queue_.empty() || closed_; });
+    if (queue_.empty()) return nullptr;
+    RowBatch* b = queue_.front();
+    queue_.pop_front();
+    return b;
+  }
+  void recycle(RowBatch* b) {
+    std::lock_guard<std::mutex> lk(mu_);
+    free_.push_back(b);
+    cv_.notify_all();
+  }
+
+ private:
+  static constexpr std::size_t kInFlight = 8;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<RowBatch*> queue_;
+  std::vector<RowBatch*> free_;
+  std::vector<std::unique_ptr<RowBatch>> all_;
+  bool closed_ = false;
 };
 
 // csv_field(s) appended in place.
@@ -320,11 +387,42 @@ bool write_run_outputs(const fs::path& dir, const ScanResult& result, const RunI
     }
     jsonl.open();
     std::size_t jlines = 0;
-    std::string scratch;
     std::size_t rows_done = 0;
     auto last_shown = std::chrono::steady_clock::now();
     bool shown = false;
     if (has_rows) {
+      // The merge and timeline.csv run here; timeline.jsonl is formatted on a second thread
+      // from batches of merged rows (a few batches in flight: memory stays bounded).
+      RowPipe pipe;
+      std::thread jsonl_writer([&] {
+        std::string scratch;
+        while (RowBatch* b = pipe.pop()) {
+          for (std::size_t i = 0; i < b->n; ++i) {
+            const TimelineEntry& t = b->rows[i];
+            if (t.timestamp.size() < 19) continue;
+            std::string& j = jsonl.buf;
+            j += "{\"message\":";
+            scratch.assign(t.plugin);
+            scratch += ": ";
+            scratch += t.description;
+            append_json_string(j, scratch);
+            append_jsonl_when(j, t.timestamp, utc);
+            j += ",\"timestamp_desc\":";
+            append_json_string(j, t.event);
+            j += ",\"module\":";
+            append_json_string(j, t.plugin);
+            j += ",\"data_type\":";
+            scratch.assign("bridle:");
+            scratch += t.plugin;
+            append_json_string(j, scratch);
+            j += "}\n";
+            ++jlines;
+            jsonl.maybe_flush();
+          }
+          pipe.recycle(b);
+        }
+      });
+      RowBatch* batch = pipe.fresh();
       result.for_each_timeline([&](const TimelineEntry& t) {
         if (info.progress && (++rows_done & 0xffff) == 0) {
           auto now = std::chrono::steady_clock::now();
@@ -344,26 +442,15 @@ bool write_run_outputs(const fs::path& dir, const ScanResult& result, const RunI
         append_csv_field(csv.buf, t.description);
         csv.buf += "\r\n";
         csv.maybe_flush();
-        if (t.timestamp.size() < 19) return;
-        std::string& j = jsonl.buf;
-        j += "{\"message\":";
-        scratch.assign(t.plugin);
-        scratch += ": ";
-        scratch += t.description;
-        append_json_string(j, scratch);
-        append_jsonl_when(j, t.timestamp, utc);
-        j += ",\"timestamp_desc\":";
-        append_json_string(j, t.event);
-        j += ",\"module\":";
-        append_json_string(j, t.plugin);
-        j += ",\"data_type\":";
-        scratch.assign("bridle:");
-        scratch += t.plugin;
-        append_json_string(j, scratch);
-        j += "}\n";
-        ++jlines;
-        jsonl.maybe_flush();
+        batch->put(t);
+        if (batch->n == RowBatch::kSize) {
+          pipe.push(batch);
+          batch = pipe.fresh();
+        }
       });
+      pipe.push(batch);
+      pipe.close();
+      jsonl_writer.join();
     }
     if (shown) std::fputs("\r\033[K", stderr);
     for (auto& a : result.alerts) {
