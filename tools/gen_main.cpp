@@ -1,24 +1,34 @@
 // bridle-gen: seeded generator of realistic acquisitions for the benchmarks.
 //
-//   bridle-gen [--seed N] [--scale tiny|small|large] [--only ios,androidqf] OUT_DIR
+//   bridle-gen [--seed N] [--scale tiny|small|large] [--only ios,androidqf] [--ios-fs] [--ios-encrypted] OUT_DIR
 //
 // Writes, deterministically for a seed and a scale:
 //   OUT_DIR/ios_backup/<UDID>/   iOS backup: Manifest.db (real schema, NSKeyedArchiver MBFile
 //                                records), sms.db, Safari History.db, DataUsage.sqlite,
 //                                WhatsApp ChatStorage.sqlite, Chrome History, WebKit
 //                                observations.db, interactionC.db, TCC.db, plists
+//   OUT_DIR/ios_backup_encrypted/<UDID>/   (--ios-encrypted) the same backup encrypted with
+//                                the password "bridle-bench" (iOS's real PBKDF2 iteration counts)
+//   OUT_DIR/ios_fs/, OUT_DIR/ios_fs.tar.gz   (--ios-fs) the same evidence as an iOS filesystem
+//                                dump (private/var/...: files hard-linked to the backup's), as
+//                                a folder and as a gzip'd tar made from it (tar + gzip -1)
 //   OUT_DIR/androidqf/           packages.json, files.json, ps.txt, getprop.txt, settings_*.txt,
 //                                dumpsys.txt, bugreport.zip (main_entry.txt + a large dumpstate)
 //   OUT_DIR/planted.stix2        indicators matching rows planted at known positions
 //   OUT_DIR/expected.json        the alerts a scan with planted.stix2 must raise
 //   OUT_DIR/artifacts.txt        files the scan reads, and the SQL tables it selects (I/O floor)
 // Everything is synthetic; planted "spyware" lives under example.org / example.net.
+#include <openssl/evp.h>
 #include <sqlite3.h>
 #include <zip.h>
 
+#include <cctype>
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
+#include <map>
 #include <iostream>
 #include <random>
 #include <set>
@@ -146,6 +156,157 @@ void progress(const std::string& what, std::chrono::steady_clock::time_point t0)
   std::fprintf(stderr, "  %-40s %7.1fs\n", what.c_str(), s);
 }
 
+// ---------------------------------------------------------------- encrypted backup
+// An encrypted twin of the iOS backup, built alongside it: same Manifest rows and files, each
+// file AES-256-CBC encrypted with its own key (wrapped with protection class 3's key), MBFile
+// records carrying EncryptionKey, Manifest.db encrypted with the ManifestKey, and a keybag with
+// iOS's own iteration counts (PBKDF2-SHA256 10,000,000 × then PBKDF2-SHA1 10,000 ×).
+constexpr const char* kBenchPassword = "bridle-bench";
+
+std::string be32(std::uint32_t v) {
+  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8), static_cast<char>(v)};
+}
+std::string le32(std::uint32_t v) {
+  return {static_cast<char>(v), static_cast<char>(v >> 8), static_cast<char>(v >> 16), static_cast<char>(v >> 24)};
+}
+std::string tlv(const std::string& tag, const std::string& value) {
+  return tag + be32(static_cast<std::uint32_t>(value.size())) + value;
+}
+
+std::string aes_wrap(const std::string& kek, const std::string& key) {
+  EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+  EVP_CIPHER_CTX_set_flags(ctx, EVP_CIPHER_CTX_FLAG_WRAP_ALLOW);
+  std::string out(key.size() + 16, '\0');
+  int len = 0, fl = 0;
+  bool ok = EVP_EncryptInit_ex(ctx, EVP_aes_256_wrap(), nullptr, reinterpret_cast<const unsigned char*>(kek.data()), nullptr) == 1 &&
+            EVP_EncryptUpdate(ctx, reinterpret_cast<unsigned char*>(out.data()), &len,
+                              reinterpret_cast<const unsigned char*>(key.data()), static_cast<int>(key.size())) == 1 &&
+            EVP_EncryptFinal_ex(ctx, reinterpret_cast<unsigned char*>(out.data()) + len, &fl) == 1;
+  EVP_CIPHER_CTX_free(ctx);
+  if (!ok) throw std::runtime_error("AES key wrap failed");
+  out.resize(static_cast<std::size_t>(len + fl));
+  return out;
+}
+
+// Encrypts file `in` into `out` (AES-256-CBC, IV 0), streamed; PKCS#7 padding when pad.
+void encrypt_file(const std::string& key, const fs::path& in, const fs::path& out, bool pad) {
+  static const unsigned char iv[16] = {};
+  EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+  EVP_EncryptInit_ex(ctx, EVP_aes_256_cbc(), nullptr, reinterpret_cast<const unsigned char*>(key.data()), iv);
+  EVP_CIPHER_CTX_set_padding(ctx, pad ? 1 : 0);
+  fs::create_directories(out.parent_path());
+  std::FILE* fi = std::fopen(in.c_str(), "rb");
+  std::FILE* fo = std::fopen(out.c_str(), "wb");
+  if (!fi || !fo) throw std::runtime_error("cannot encrypt " + in.string());
+  std::vector<unsigned char> buf(1 << 20), obuf((1 << 20) + 32);
+  bool ok = true;
+  for (;;) {
+    std::size_t n = std::fread(buf.data(), 1, buf.size(), fi);
+    if (n == 0) break;
+    int len = 0;
+    ok = ok && EVP_EncryptUpdate(ctx, obuf.data(), &len, buf.data(), static_cast<int>(n)) == 1;
+    ok = ok && std::fwrite(obuf.data(), 1, static_cast<std::size_t>(len), fo) == static_cast<std::size_t>(len);
+  }
+  int len = 0;
+  ok = ok && EVP_EncryptFinal_ex(ctx, obuf.data(), &len) == 1;
+  ok = ok && std::fwrite(obuf.data(), 1, static_cast<std::size_t>(len), fo) == static_cast<std::size_t>(len);
+  std::fclose(fi);
+  ok = std::fclose(fo) == 0 && ok;
+  EVP_CIPHER_CTX_free(ctx);
+  if (!ok) throw std::runtime_error("encryption failed for " + in.string());
+}
+
+struct EncryptedTwin {
+  fs::path root;
+  Rng rng;
+  std::map<std::uint32_t, std::string> class_keys;
+  std::string salt, dpsl, derived;
+  std::uint32_t iter = 10'000, dpic = 10'000'000;
+  std::unique_ptr<Db> manifest;  // plaintext Manifest.db, encrypted at the end
+  std::unique_ptr<Stmt> ins;
+
+  EncryptedTwin(fs::path r, std::uint64_t seed) : root(std::move(r)), rng(seed) {
+    for (std::uint32_t c = 1; c <= 4; ++c) class_keys[c] = bytes(32);
+    salt = bytes(20);
+    dpsl = bytes(20);
+    std::string t(32, '\0'), k(32, '\0');
+    PKCS5_PBKDF2_HMAC(kBenchPassword, static_cast<int>(std::strlen(kBenchPassword)),
+                      reinterpret_cast<const unsigned char*>(dpsl.data()), 20, static_cast<int>(dpic), EVP_sha256(), 32,
+                      reinterpret_cast<unsigned char*>(t.data()));
+    PKCS5_PBKDF2_HMAC(t.data(), 32, reinterpret_cast<const unsigned char*>(salt.data()), 20, static_cast<int>(iter),
+                      EVP_sha1(), 32, reinterpret_cast<unsigned char*>(k.data()));
+    derived = k;
+    fs::remove_all(root);
+    fs::create_directories(root);
+    manifest = std::make_unique<Db>(root / "Manifest.db.plain");
+    manifest->exec("CREATE TABLE Files (fileID TEXT PRIMARY KEY, domain TEXT, relativePath TEXT, flags INTEGER, file BLOB);"
+                   "CREATE INDEX FilesDomainIdx ON Files(domain);CREATE INDEX FilesRelativePathIdx ON Files(relativePath);"
+                   "CREATE INDEX FilesFlagsIdx ON Files(flags);"
+                   "CREATE TABLE Properties (key TEXT PRIMARY KEY, value BLOB);BEGIN;");
+    ins = std::make_unique<Stmt>(*manifest, "INSERT OR REPLACE INTO Files VALUES (?,?,?,?,?)");
+  }
+  std::string bytes(std::size_t n) {
+    std::string s(n, '\0');
+    for (auto& c : s) c = static_cast<char>(rng.next() & 0xff);
+    return s;
+  }
+  static std::string mbfile(const std::string& rel, std::int64_t size, std::int64_t mtime, int mode,
+                            const std::string& ek) {
+    Json data = {{"$data", base64_encode(ek)}};
+    Json archive = {
+        {"$archiver", "NSKeyedArchiver"},
+        {"$version", 100000},
+        {"$top", {{"root", {{"$uid", 1}}}}},
+        {"$objects",
+         Json::array({"$null",
+                      {{"LastModified", mtime}, {"LastStatusChange", mtime}, {"Birth", mtime}, {"Mode", mode},
+                       {"UserID", 501}, {"GroupID", 501}, {"InodeNumber", 1234}, {"Size", size}, {"Flags", 0},
+                       {"ProtectionClass", 3}, {"RelativePath", {{"$uid", 2}}}, {"EncryptionKey", {{"$uid", 4}}},
+                       {"$class", {{"$uid", 3}}}},
+                      rel,
+                      {{"$classname", "MBFile"}, {"$classes", Json::array({"MBFile", "NSObject"})}},
+                      {{"NS.data", data}, {"$class", {{"$uid", 5}}}},
+                      {{"$classname", "NSMutableData"}, {"$classes", Json::array({"NSMutableData", "NSData", "NSObject"})}}})}};
+    return make_plist(archive, true);
+  }
+  // A Manifest row; `plain` (a data file of the plain backup) is encrypted into the twin.
+  void row(const std::string& domain, const std::string& rel, int flags, std::int64_t size, std::int64_t mtime,
+           int mode, const fs::path* plain) {
+    std::string id = sha1_hex(domain + "-" + rel);
+    std::string blob;
+    if (flags == 1) {
+      std::string fk = bytes(32);
+      blob = mbfile(rel, size, mtime, mode, le32(3) + aes_wrap(class_keys[3], fk));
+      if (plain) encrypt_file(fk, *plain, root / id.substr(0, 2) / id, true);
+    } else {
+      blob = BackupBuilder::mbfile_blob(rel, size, mtime, mode);
+    }
+    ins->t(id).t(domain).t(rel).i(flags).b(blob).step();
+  }
+  void finish(const fs::path& plain_root) {
+    ins.reset();
+    manifest->exec("COMMIT");
+    manifest.reset();
+    std::string mk = bytes(32);
+    encrypt_file(mk, root / "Manifest.db.plain", root / "Manifest.db", false);  // page-sized: no padding
+    fs::remove(root / "Manifest.db.plain");
+    std::string kb = tlv("VERS", be32(4)) + tlv("TYPE", be32(1)) + tlv("UUID", bytes(16)) + tlv("HMCK", bytes(40)) +
+                     tlv("WRAP", be32(0)) + tlv("SALT", salt) + tlv("ITER", be32(iter)) + tlv("DPWT", be32(1)) +
+                     tlv("DPIC", be32(dpic)) + tlv("DPSL", dpsl);
+    for (auto& [cls, key] : class_keys)
+      kb += tlv("UUID", bytes(16)) + tlv("CLAS", be32(cls)) + tlv("WRAP", be32(2)) + tlv("KTYP", be32(0)) +
+            tlv("WPKY", aes_wrap(derived, key));
+    kb += tlv("SIGN", bytes(20));
+    Json mp = {{"BackupKeyBag", {{"$data", base64_encode(kb)}}},
+               {"ManifestKey", {{"$data", base64_encode(le32(4) + aes_wrap(class_keys[4], mk))}}},
+               {"IsEncrypted", true},
+               {"Version", "10.0"},
+               {"Lockdown", {{"ProductVersion", "17.1.2"}}}};
+    write_file(root / "Manifest.plist", make_plist(mp, false));
+    for (auto* f : {"Info.plist", "Status.plist"}) fs::copy_file(plain_root / f, root / f, fs::copy_options::overwrite_existing);
+  }
+};
+
 // ---------------------------------------------------------------- iOS backup
 struct IosGen {
   fs::path root;
@@ -156,12 +317,54 @@ struct IosGen {
   std::vector<std::string>& tables;      // "db<TAB>table" selected by the scan
   std::unique_ptr<Db> manifest;
   std::unique_ptr<Stmt> ins;
+  std::vector<std::pair<std::string, fs::path>> fs_files;  // filesystem-dump path, backup file
+  EncryptedTwin* twin = nullptr;  // --ios-encrypted
   std::int64_t base_time = 1700000000;  // Nov 2023
 
   void manifest_row(const std::string& domain, const std::string& rel, int flags, std::int64_t size,
                     std::int64_t mtime, int mode) {
     std::string id = sha1_hex(domain + "-" + rel);
     ins->t(id).t(domain).t(rel).i(flags).b(BackupBuilder::mbfile_blob(rel, size, mtime, mode)).step();
+    if (twin) {
+      fs::path p = root / id.substr(0, 2) / id;
+      bool has_file = flags == 1 && fs::exists(p);
+      twin->row(domain, rel, flags, size, mtime, mode, has_file ? &p : nullptr);
+    }
+  }
+  // Where a backup domain's file lives in a filesystem dump (app containers get a UUID
+  // derived from the bundle/group id).
+  static std::string fs_path(const std::string& domain, const std::string& rel) {
+    auto uuid = [](const std::string& id) {
+      std::string h = sha1_hex(id);
+      for (auto& c : h) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" + h.substr(20, 12);
+    };
+    if (domain == "HomeDomain") return "private/var/mobile/" + rel;
+    if (domain == "WirelessDomain") return "private/var/wireless/" + rel;
+    if (domain == "RootDomain") return "private/var/root/" + rel;
+    if (domain.rfind("AppDomainGroup-", 0) == 0)
+      return "private/var/mobile/Containers/Shared/AppGroup/" + uuid(domain.substr(15)) + "/" + rel;
+    if (domain.rfind("AppDomain-", 0) == 0)
+      return "private/var/mobile/Containers/Data/Application/" + uuid(domain.substr(10)) + "/" + rel;
+    return "private/var/mobile/" + rel;
+  }
+  // The same evidence as a filesystem dump: a folder of hard links (copies when linking
+  // fails) and a .tar.gz of it.
+  void write_fs_dump(const fs::path& dir, const fs::path& tgz, std::vector<std::string>& fs_artifacts) {
+    auto t0 = std::chrono::steady_clock::now();
+    fs::remove_all(dir);
+    for (auto& [rel, src] : fs_files) {
+      fs::path dst = dir / rel;
+      fs::create_directories(dst.parent_path());
+      std::error_code ec;
+      fs::create_hard_link(src, dst, ec);
+      if (ec) fs::copy_file(src, dst, fs::copy_options::overwrite_existing);
+      fs_artifacts.push_back(dst.string());
+    }
+    progress("iOS filesystem dump folder", t0);
+    std::string cmd = "tar -C '" + dir.string() + "' -cf - private | gzip -1 > '" + tgz.string() + "'";
+    if (std::system(cmd.c_str()) != 0) throw std::runtime_error("failed: " + cmd);
+    progress("iOS filesystem dump .tar.gz", t0);
   }
   fs::path data_path(const std::string& domain, const std::string& rel) {
     std::string id = sha1_hex(domain + "-" + rel);
@@ -182,12 +385,14 @@ struct IosGen {
     manifest_row(domain, rel, 1, static_cast<std::int64_t>(fs::file_size(p)), base_time, 0100644);
     artifacts.push_back(p.string());
     for (auto& t : tbls) tables.push_back(p.string() + "\t" + t);
+    fs_files.emplace_back(fs_path(domain, rel), p);
   }
   void add_plain(const std::string& domain, const std::string& rel, const std::string& content) {
     auto p = data_path(domain, rel);
     write_file(p, content);
     manifest_row(domain, rel, 1, static_cast<std::int64_t>(content.size()), base_time, 0100644);
     artifacts.push_back(p.string());
+    fs_files.emplace_back(fs_path(domain, rel), p);
   }
   void expect(const std::string& module, const std::string& value, std::size_t count = 1) {
     expected.push_back({{"module", module}, {"value", value}, {"min_count", count}});
@@ -694,6 +899,7 @@ std::string stix_bundle() {
 int main(int argc, char** argv) {
   std::uint64_t seed = 1;
   std::string scale = "small", only = "ios,androidqf";
+  bool ios_fs = false, ios_encrypted = false;
   fs::path out;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -704,13 +910,15 @@ int main(int argc, char** argv) {
     if (a == "--seed") seed = std::stoull(val());
     else if (a == "--scale") scale = val();
     else if (a == "--only") only = val();
+    else if (a == "--ios-fs") ios_fs = true;
+    else if (a == "--ios-encrypted") ios_encrypted = true;
     else if (a == "-h" || a == "--help") {
-      std::cout << "usage: bridle-gen [--seed N] [--scale tiny|small|large] [--only ios,androidqf] OUT_DIR\n";
+      std::cout << "usage: bridle-gen [--seed N] [--scale tiny|small|large] [--only ios,androidqf] [--ios-fs] [--ios-encrypted] OUT_DIR\n";
       return 0;
     } else if (out.empty()) out = a;
     else { std::cerr << "unexpected argument " << a << "\n"; return 2; }
   }
-  if (out.empty()) { std::cerr << "usage: bridle-gen [--seed N] [--scale tiny|small|large] [--only ios,androidqf] OUT_DIR\n"; return 2; }
+  if (out.empty()) { std::cerr << "usage: bridle-gen [--seed N] [--scale tiny|small|large] [--only ios,androidqf] [--ios-fs] [--ios-encrypted] OUT_DIR\n"; return 2; }
   try {
     Scale sc = scale_of(scale);
     fs::create_directories(out);
@@ -721,11 +929,37 @@ int main(int argc, char** argv) {
       std::vector<std::string> arts, tables;
       Rng rng(seed * 0x9E3779B97F4A7C15ULL + 1);
       fs::remove_all(out / "ios_backup");
-      IosGen g{out / "ios_backup" / "00008120-0000BE0C00000001", rng, sc, expected["ios_backup"], arts, tables, nullptr, nullptr};
+      IosGen g{out / "ios_backup" / "00008120-0000BE0C00000001", rng, sc, expected["ios_backup"], arts, tables, nullptr, nullptr, {}, nullptr, 1700000000};
+      std::unique_ptr<EncryptedTwin> twin;
+      if (ios_encrypted) {
+        auto tt = std::chrono::steady_clock::now();
+        twin = std::make_unique<EncryptedTwin>(out / "ios_backup_encrypted" / "00008120-0000BE0C00000001",
+                                               seed * 0x9E3779B97F4A7C15ULL + 3);
+        progress("encrypted backup keybag (PBKDF2)", tt);
+        g.twin = twin.get();
+      }
       g.run();
+      if (twin) {
+        auto tt = std::chrono::steady_clock::now();
+        twin->finish(g.root);
+        expected["ios_backup_encrypted_password"] = kBenchPassword;
+        progress("encrypted backup Manifest", tt);
+      }
       std::ofstream a(out / "ios_backup_artifacts.txt");
       for (auto& s : arts) a << "file\t" << s << "\n";
       for (auto& s : tables) a << "table\t" << s << "\n";
+      if (ios_fs) {
+        std::vector<std::string> fs_arts;
+        g.write_fs_dump(out / "ios_fs", out / "ios_fs.tar.gz", fs_arts);
+        // The floor of a dump: the same files and tables (hard links of the backup's files).
+        std::ofstream f(out / "ios_fs_artifacts.txt");
+        for (auto& s : fs_arts) f << "file\t" << s << "\n";
+        for (auto& s : tables) f << "table\t" << s << "\n";
+        // A dump has no Manifest.db: every planted alert but the Manifest one is expected.
+        expected["ios_fs"] = Json::array();
+        for (auto& e : expected["ios_backup"])
+          if (e["module"] != "manifest") expected["ios_fs"].push_back(e);
+      }
     }
     if (want("androidqf")) {
       std::vector<std::string> arts;
