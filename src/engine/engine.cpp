@@ -12,6 +12,7 @@
 #include <thread>
 #include <unordered_set>
 
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "core/jsonio.hpp"
@@ -215,6 +216,8 @@ struct ModuleRun final : ModuleContext {
   std::atomic<std::size_t> records_done{0};
   std::mutex artifact_mu;
   std::string artifact;  // last evidence file the module said it found
+  std::mutex* progress_mu = nullptr;  // with opts.progress: guards the terminal line
+  bool* progress_line_shown = nullptr;
 
   ModuleRun(const Engine& e, Module& m, IosSource* i, AndroidSource* a, const ScanOptions& o,
             std::shared_ptr<TimelineRuns> r, std::shared_ptr<AlertSpill> sp, std::atomic<std::size_t>* kept)
@@ -311,7 +314,19 @@ struct ModuleRun final : ModuleContext {
       }
     }
     LogLine l{log_time(), "bridle." + module.info().slug, sev, std::move(message)};
-    if (opts.on_log) opts.on_log(l);
+    if (opts.on_log) {
+      if (progress_line_shown) {
+        // Log lines go above the progress line: erase it first (it is redrawn on the next tick).
+        std::lock_guard<std::mutex> lk(*progress_mu);
+        if (*progress_line_shown) {
+          std::fputs("\r\033[K", stderr);
+          *progress_line_shown = false;
+        }
+        opts.on_log(l);
+      } else {
+        opts.on_log(l);
+      }
+    }
     log_lines.push_back(std::move(l));
   }
 
@@ -473,22 +488,33 @@ ScanResult Engine::run(std::vector<std::unique_ptr<Module>> modules, IosSource* 
     }
   };
   // Progress: one line rewritten in place every half second (only asked for on a terminal).
-  std::mutex progress_mu;
+  std::mutex progress_mu, line_mu;
   std::condition_variable progress_cv;
-  bool modules_done = false;
+  bool modules_done = false, line_shown = false;
   std::thread progress;
   if (opts.progress) {
+    for (auto& rp : runs) {
+      rp->progress_mu = &line_mu;
+      rp->progress_line_shown = &line_shown;
+    }
     progress = std::thread([&] {
       std::unique_lock<std::mutex> lk(progress_mu);
-      bool shown = false;
       while (!progress_cv.wait_for(lk, std::chrono::milliseconds(500), [&] { return modules_done; })) {
-        std::string line = "\r\033[K" + progress_line(runs);
-        if (line.size() > 200) line = line.substr(0, 200);
+        // Cut to the terminal's width: a wrapped line could not be erased in place.
+        std::size_t width = 80;
+        winsize ws{};
+        if (ioctl(2, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 10) width = ws.ws_col;
+        std::string text = progress_line(runs);
+        if (text.size() > width - 1) text.resize(width - 1);
+        std::string line = "\r\033[K" + text;
+        std::lock_guard<std::mutex> ll(line_mu);
         std::fputs(line.c_str(), stderr);
         std::fflush(stderr);
-        shown = true;
+        line_shown = true;
       }
-      if (shown) std::fputs("\r\033[K", stderr);
+      std::lock_guard<std::mutex> ll(line_mu);
+      if (line_shown) std::fputs("\r\033[K", stderr);
+      line_shown = false;
     });
   }
   if (threads <= 1) {
