@@ -5,6 +5,7 @@
 #include <fcntl.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -34,6 +35,12 @@ struct StoreRecorder {
 };
 
 namespace {
+
+std::string fmt_seconds(double s) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.2f s", s);
+  return b;
+}
 
 std::string store_url(const std::string& given) { return given.empty() ? store::Store::default_url() : given; }
 
@@ -110,10 +117,12 @@ void store_finish(StoreRecorder* rec, const ScanResult& result, const RunInfo& i
                  {"unread", unread},
                  {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - rec->started).count()},
                  {"exit_code", code}};
+    auto t0 = std::chrono::steady_clock::now();
     auto rows = rec->sink.rows();
     auto id = rec->store->record(a, rows);
     std::cerr << "Recorded " << rows.size() << " observables in the store (" << rec->store->backend()
-              << ", acquisition " << id << ")\n";
+              << ", acquisition " << id << ", "
+              << fmt_seconds(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()) << ")\n";
   } catch (const std::exception& e) {
     std::cerr << "warning: could not record the acquisition in the store: " << e.what() << "\n";
   }
