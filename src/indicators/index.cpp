@@ -2,6 +2,8 @@
 // Every lookup costs O(length of the observed value) hash probes; nothing scans the
 // indicators.
 #include <algorithm>
+#include <array>
+#include <cstring>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -17,57 +19,181 @@ namespace bridle {
 
 namespace {
 
-struct SvHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const noexcept {
-    return std::hash<std::string_view>{}(s);
-  }
-};
-using RawMap = std::unordered_map<std::string, std::vector<std::uint32_t>, SvHash, std::equal_to<>>;
+std::uint64_t mix64(std::uint64_t h) {
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ull;
+  h ^= h >> 33;
+  return h | 1;  // 0 marks an empty slot
+}
 
-// A hash map plus a flat open-addressing table of key hashes in front of it. Almost every
-// lookup is a miss; the flat table answers those with one probe into a contiguous array
-// (one cache miss) instead of walking the map's bucket array and node chain.
-class Map {
+std::uint64_t hash_key(std::string_view s) {
+  return mix64(std::hash<std::string_view>{}(s));
+}
+
+// Hash of a host-name suffix, folded over its bytes from the last to the first, so that the
+// hash of "b.evil.com" continues the one of "evil.com" (reversed-label hashing): a lookup
+// hashes each byte of the observed host once, however many suffixes it probes.
+constexpr std::uint64_t kFnvBasis = 0xcbf29ce484222325ull, kFnvPrime = 0x100000001b3ull;
+inline std::uint64_t fold_back(std::uint64_t h, std::string_view part) {
+  for (std::size_t i = part.size(); i-- > 0;) h = (h ^ static_cast<unsigned char>(part[i])) * kFnvPrime;
+  return h;
+}
+
+// An immutable open-addressing hash table: key -> list of indicator numbers, in one flat
+// slot array (one probe, usually one cache miss, answers a miss), keys in one arena, no
+// allocation per lookup. Built from a std::unordered_map once (seal()); the hash of each key
+// is given by the caller so that domains can use reversed-label hashing.
+class FlatMap {
  public:
-  void add(std::string_view key, std::uint32_t i) {
-    auto it = map_.find(key);
-    if (it == map_.end()) it = map_.emplace(std::string(key), std::vector<std::uint32_t>{}).first;
-    if (it->second.empty() || it->second.back() != i) it->second.push_back(i);
+  struct Node {
+    std::uint32_t key_off = 0, key_len = 0;
+    std::uint32_t ids_off = 0, ids_len = 0;  // ids_len 0: an interior domain suffix only
+  };
+
+  // Collects a key (call before seal()); `hash` must be the one find() will be given.
+  void add(std::string_view key, std::uint64_t hash, std::uint32_t id, bool interior = false) {
+    auto it = build_.find(key);
+    if (it == build_.end()) it = build_.emplace(std::string(key), Pending{hash, {}}).first;
+    if (interior) return;
+    auto& ids = it->second.ids;
+    if (ids.empty() || ids.back() != id) ids.push_back(id);
   }
-  // Builds the filter; call once after the last add().
+
   void seal() {
     std::size_t cap = 16;
-    while (cap < map_.size() * 2 + 1) cap <<= 1;
-    slots_.assign(cap, 0);
+    while (cap < build_.size() * 2 + 1) cap <<= 1;
+    slots_.assign(cap, Slot{});
     mask_ = cap - 1;
-    for (const auto& kv : map_) {
-      std::uint64_t h = tag(SvHash{}(kv.first));
+    nodes_.clear();
+    nodes_.reserve(build_.size());
+    // Deterministic layout (sorted keys) whatever the hash map's iteration order.
+    std::vector<const std::pair<const std::string, Pending>*> entries;
+    entries.reserve(build_.size());
+    for (const auto& kv : build_) entries.push_back(&kv);
+    std::sort(entries.begin(), entries.end(), [](auto* x, auto* y) { return x->first < y->first; });
+    for (const auto* kv : entries) {
+      Node n;
+      n.key_off = static_cast<std::uint32_t>(arena_.size());
+      n.key_len = static_cast<std::uint32_t>(kv->first.size());
+      arena_ += kv->first;
+      n.ids_off = static_cast<std::uint32_t>(ids_.size());
+      n.ids_len = static_cast<std::uint32_t>(kv->second.ids.size());
+      ids_.insert(ids_.end(), kv->second.ids.begin(), kv->second.ids.end());
+      auto node = static_cast<std::uint32_t>(nodes_.size());
+      nodes_.push_back(n);
+      std::uint64_t h = kv->second.hash;
       std::size_t pos = static_cast<std::size_t>(h) & mask_;
-      while (slots_[pos] != 0 && slots_[pos] != h) pos = (pos + 1) & mask_;
-      slots_[pos] = h;
+      while (slots_[pos].hash != 0) pos = (pos + 1) & mask_;
+      slots_[pos] = Slot{h, node};
     }
+    build_.clear();
+    build_.rehash(0);
+    arena_.shrink_to_fit();
   }
-  const std::vector<std::uint32_t>* find(std::string_view key) const {
-    if (map_.empty()) return nullptr;
-    std::uint64_t h = tag(SvHash{}(key));
+
+  const Node* find(std::string_view key, std::uint64_t h) const {
+    if (nodes_.empty()) return nullptr;
     std::size_t pos = static_cast<std::size_t>(h) & mask_;
     for (;;) {
-      std::uint64_t s = slots_[pos];
-      if (s == 0) return nullptr;
-      if (s == h) break;
+      const Slot& s = slots_[pos];
+      if (s.hash == 0) return nullptr;
+      if (s.hash == h) {
+        const Node& n = nodes_[s.node];
+        if (n.key_len == key.size() && std::memcmp(arena_.data() + n.key_off, key.data(), key.size()) == 0)
+          return &n;
+      }
       pos = (pos + 1) & mask_;
     }
-    auto it = map_.find(key);
-    return it == map_.end() ? nullptr : &it->second;
   }
-  bool empty() const { return map_.empty(); }
+  const Node* find(std::string_view key) const { return find(key, hash_key(key)); }
+
+  template <class F>
+  void for_ids(const Node& n, F&& f) const {
+    for (std::uint32_t i = 0; i < n.ids_len; ++i) f(ids_[n.ids_off + i]);
+  }
+  bool empty() const { return nodes_.empty() && build_.empty(); }
 
  private:
-  static std::uint64_t tag(std::size_t h) { return static_cast<std::uint64_t>(h) | 1u; }
-  RawMap map_;
-  std::vector<std::uint64_t> slots_;
+  struct Slot {
+    std::uint64_t hash = 0;
+    std::uint32_t node = 0;
+  };
+  struct SvHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  struct Pending {
+    std::uint64_t hash;
+    std::vector<std::uint32_t> ids;
+  };
+  std::unordered_map<std::string, Pending, SvHash, std::equal_to<>> build_;
+  std::vector<Slot> slots_;
   std::size_t mask_ = 0;
+  std::vector<Node> nodes_;
+  std::string arena_;
+  std::vector<std::uint32_t> ids_;
+};
+
+// Plain key -> indicators map.
+class Map {
+ public:
+  void add(std::string_view key, std::uint32_t i) { m_.add(key, hash_key(key), i); }
+  void seal() { m_.seal(); }
+  template <class F>
+  void find(std::string_view key, F&& f) const {
+    if (const auto* n = m_.find(key)) m_.for_ids(*n, f);
+  }
+  bool empty() const { return m_.empty(); }
+
+ private:
+  FlatMap m_;
+};
+
+// Domain indicators keyed by every label suffix ("evil.com" also stores "com" as an interior
+// node). A lookup walks the observed host's suffixes from the top-level label down
+// ("com", "evil.com", "a.evil.com", ...), hashing incrementally, and stops at the first
+// suffix no indicator ends with: most hosts cost one or two probes whatever the number of
+// indicators. The suffixes reached are exactly those the rule "every label suffix of the
+// host" names, so matching is unchanged.
+class DomainMap {
+ public:
+  void add(std::string_view key, std::uint32_t i) {
+    std::uint64_t h = kFnvBasis;
+    std::size_t end = key.size();
+    for (;;) {
+      std::size_t dot = end == 0 ? std::string_view::npos : key.rfind('.', end - 1);
+      std::size_t start = dot == std::string_view::npos ? 0 : dot + 1;
+      h = fold_back(h, key.substr(start, end - start));
+      m_.add(key.substr(start), mix64(h), i, /*interior=*/start != 0);
+      if (start == 0) return;
+      h = fold_back(h, ".");
+      end = dot;
+    }
+  }
+  void seal() { m_.seal(); }
+  bool empty() const { return m_.empty(); }
+  template <class F>
+  void find_suffixes(std::string_view key, F&& f) const {
+    if (m_.empty()) return;
+    std::uint64_t h = kFnvBasis;
+    std::size_t end = key.size();
+    for (;;) {
+      std::size_t dot = end == 0 ? std::string_view::npos : key.rfind('.', end - 1);
+      std::size_t start = dot == std::string_view::npos ? 0 : dot + 1;
+      h = fold_back(h, key.substr(start, end - start));
+      const auto* n = m_.find(key.substr(start), mix64(h));
+      if (!n) return;  // no indicator ends with this suffix, nor with any longer one
+      m_.for_ids(*n, f);
+      if (start == 0) return;
+      h = fold_back(h, ".");
+      end = dot;
+    }
+  }
+
+ private:
+  FlatMap m_;
 };
 
 enum class Msg : std::uint8_t {
@@ -111,6 +237,18 @@ bool maybe_ip(std::string_view s) {
   return true;
 }
 
+// value.find_first_of(":/@?#[\\") != npos, with a table instead of a search per byte.
+bool has_url_char(std::string_view v) {
+  static constexpr auto kTable = [] {
+    std::array<bool, 256> t{};
+    for (unsigned char c : std::string_view(":/@?#[\\")) t[c] = true;
+    return t;
+  }();
+  for (char c : v)
+    if (kTable[static_cast<unsigned char>(c)]) return true;
+  return false;
+}
+
 enum class HostKind { None, Host, Ip };
 
 // Reduces a host-like observed value to the key used by the index: lower-case, trailing
@@ -127,7 +265,7 @@ HostKind host_key(std::string_view value, std::string& out) {
       return HostKind::Ip;
     }
   }
-  if (value.find_first_of(":/@?#[\\") != std::string_view::npos) {
+  if (has_url_char(value)) {
     out = url_host(value);
   } else {
     lower_into(value, out);
@@ -156,7 +294,8 @@ int observed_host_key(std::string_view value, std::string& key) {
 
 struct IndicatorIndex::Impl {
   const IndicatorSet* set = nullptr;
-  Map domains, ips, urls;
+  DomainMap domains;
+  Map ips, urls;
   Map procs, procs15, procs16;
   Map file_names, abs_paths, rel_paths;
   Map emails, app_ids, md5, sha1, sha256, certs, profiles, props;
@@ -164,8 +303,7 @@ struct IndicatorIndex::Impl {
   static void add(Map& m, std::string_view key, std::uint32_t i) { m.add(key, i); }
 
   static void find(const Map& m, std::string_view key, Msg msg, std::vector<Hit>& hits) {
-    if (const auto* ids = m.find(key))
-      for (auto i : *ids) hits.push_back({i, msg});
+    m.find(key, [&](std::uint32_t i) { hits.push_back({i, msg}); });
   }
 
   void build() {
@@ -178,7 +316,7 @@ struct IndicatorIndex::Impl {
           std::string key;
           HostKind k = host_key(v, key);
           if (k == HostKind::Ip) add(ips, key, i);
-          else if (k == HostKind::Host) add(domains, key, i);
+          else if (k == HostKind::Host) domains.add(key, i);
           break;
         }
         case IocType::Ipv4:
@@ -229,7 +367,8 @@ struct IndicatorIndex::Impl {
         case IocType::AndroidProperty: add(props, v, i); break;
       }
     }
-    for (Map* m : {&domains, &ips, &urls, &procs, &procs15, &procs16, &file_names, &abs_paths, &rel_paths,
+    domains.seal();
+    for (Map* m : {&ips, &urls, &procs, &procs15, &procs16, &file_names, &abs_paths, &rel_paths,
                    &emails, &app_ids, &md5, &sha1, &sha256, &certs, &profiles, &props})
       m->seal();
   }
@@ -246,14 +385,9 @@ struct IndicatorIndex::Impl {
       case HostKind::Host:
         break;
     }
-    // Every label suffix: "a.b.evil.com", "b.evil.com", "evil.com", "com".
-    std::string_view s = key;
-    for (;;) {
-      find(domains, s, Msg::Domain, hits);
-      auto dot = s.find('.');
-      if (dot == std::string_view::npos) break;
-      s.remove_prefix(dot + 1);
-    }
+    // Every label suffix: "a.b.evil.com", "b.evil.com", "evil.com", "com" (walked from the
+    // top-level label, stopping where no indicator can match any more).
+    domains.find_suffixes(key, [&](std::uint32_t i) { hits.push_back({i, Msg::Domain}); });
   }
 
   void match_url(std::string_view value, std::vector<Hit>& hits) const {
@@ -295,7 +429,7 @@ struct IndicatorIndex::Impl {
 
   void match_lower(const Map& m, std::string_view value, Msg msg, std::vector<Hit>& hits) const {
     if (m.empty()) return;
-    std::string key;
+    thread_local std::string key;
     lower_into(trim_view(value), key);
     find(m, key, msg, hits);
   }
