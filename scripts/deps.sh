@@ -5,7 +5,7 @@ PKGS=(
   build-essential cmake ninja-build ccache pkg-config git
   libsqlite3-dev sqlite3 libplist-dev libssl-dev nlohmann-json3-dev
   libarchive-dev libzip-dev zlib1g-dev libcli11-dev libfmt-dev libpsl-dev
-  libcurl4-openssl-dev libyaml-cpp-dev libpq-dev libpqxx-dev
+  libcurl4-openssl-dev libyaml-cpp-dev libpq-dev libpqxx-dev libsimdjson-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev lld python3 time postgresql
 )

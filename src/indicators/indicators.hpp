@@ -72,6 +72,8 @@ class IndicatorSet {
   std::string digest() const;
 
  private:
+  template <class Access, class Objects>
+  bool load_objects(const Objects& objects, std::string_view json_text, const std::string& path);
   std::vector<Collection> collections_;
   std::vector<Indicator> indicators_;
   std::vector<LoadedFile> files_;

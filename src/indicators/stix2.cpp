@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <simdjson.h>
 
 #include "core/util.hpp"
 #include "indicators/indicators.hpp"
@@ -286,17 +287,6 @@ std::optional<std::string> normalize_value(IocType type, std::string_view raw, s
   return std::nullopt;
 }
 
-const std::string* get_string(const json& obj, const char* key) {
-  auto it = obj.find(key);
-  if (it == obj.end() || !it->is_string()) return nullptr;
-  return it->get_ptr<const std::string*>();
-}
-
-std::string string_or(const json& obj, const char* key, std::string_view dflt = {}) {
-  const std::string* s = get_string(obj, key);
-  return s ? *s : std::string(dflt);
-}
-
 }  // namespace
 
 std::string_view ioc_type_key(IocType t) {
@@ -324,8 +314,231 @@ bool IndicatorSet::load_file(const std::filesystem::path& path) {
   return load_bundle(*text, path.string());
 }
 
+// Read access to the bundle's objects, the same for both JSON parsers (simdjson, with
+// nlohmann::json as the fallback for anything simdjson refuses): a member is found by its
+// unescaped key, the LAST one winning when a key is repeated (as nlohmann's DOM does).
+namespace {
+
+struct NlohmannAccess {
+  using Elem = json;
+  static bool is_object(const json& o) { return o.is_object(); }
+  static const json* member(const json& o, std::string_view key) {
+    auto it = o.find(std::string(key));
+    return it == o.end() ? nullptr : &*it;
+  }
+  static std::optional<std::string_view> str(const json& o, std::string_view key) {
+    const json* m = member(o, key);
+    if (!m || !m->is_string()) return std::nullopt;
+    return std::string_view(*m->get_ptr<const std::string*>());
+  }
+  static bool has(const json& o, std::string_view key) { return member(o, key) != nullptr; }
+  template <class F>
+  static void strings_of(const json& o, std::string_view key, F&& f) {
+    const json* m = member(o, key);
+    if (!m || !m->is_array()) return;
+    for (const json& r : *m)
+      if (r.is_string()) f(std::string_view(*r.get_ptr<const std::string*>()));
+  }
+};
+
+struct SimdAccess {
+  using Elem = simdjson::dom::element;
+  static bool is_object(const Elem& o) { return o.is_object(); }
+  static bool member(const Elem& o, std::string_view key, Elem& out) {
+    simdjson::dom::object obj;
+    if (o.get_object().get(obj)) return false;
+    bool found = false;
+    for (auto field : obj)
+      if (field.key == key) {
+        out = field.value;
+        found = true;
+      }
+    return found;
+  }
+  static std::optional<std::string_view> str(const Elem& o, std::string_view key) {
+    Elem m;
+    std::string_view v;
+    if (!member(o, key, m) || m.get_string().get(v)) return std::nullopt;
+    return v;
+  }
+  static bool has(const Elem& o, std::string_view key) {
+    Elem m;
+    return member(o, key, m);
+  }
+  template <class F>
+  static void strings_of(const Elem& o, std::string_view key, F&& f) {
+    Elem m;
+    simdjson::dom::array arr;
+    if (!member(o, key, m) || m.get_array().get(arr)) return;
+    for (Elem r : arr) {
+      std::string_view v;
+      if (!r.get_string().get(v)) f(v);
+    }
+  }
+};
+
+}  // namespace
+
+// The bundle's objects, whichever parser read them.
+template <class A, class Objects>
+bool IndicatorSet::load_objects(const Objects& objects, std::string_view json_text, const std::string& path) {
+  const std::string file_name = std::filesystem::path(path).filename().string();
+  auto string_or = [](const typename A::Elem& o, std::string_view key, std::string_view dflt = {}) {
+    auto v = A::str(o, key);
+    return std::string(v ? *v : dflt);
+  };
+
+  // Work on local copies: the set only changes when the whole file went through.
+  std::vector<Collection> colls;
+  std::vector<Indicator> inds;
+  std::vector<std::string> warns;
+  std::size_t skipped = 0;
+  const auto base = static_cast<std::uint32_t>(collections_.size());
+
+  // Pass 1: collections (malware, report) and report membership.
+  std::unordered_map<std::string, std::uint32_t> malware_coll;  // malware id -> local index
+  std::unordered_map<std::string, std::uint32_t> report_of;     // indicator id -> local index
+  for (const auto& o : objects) {
+    if (!A::is_object(o)) continue;
+    auto type = A::str(o, "type");
+    if (!type || (*type != "malware" && *type != "report")) continue;
+    Collection c;
+    c.id = string_or(o, "id");
+    c.name = string_or(o, "name");
+    c.description = string_or(o, "description");
+    c.stix2_file_name = file_name;
+    c.stix2_file_path = path;
+    auto idx = static_cast<std::uint32_t>(colls.size());
+    if (*type == "malware") {
+      malware_coll.emplace(c.id, idx);  // first definition wins
+    } else {
+      A::strings_of(o, "object_refs", [&](std::string_view r) { report_of.emplace(std::string(r), idx); });
+    }
+    colls.push_back(std::move(c));
+  }
+  // Pass 2: the first relationship from an indicator to a known malware.
+  std::unordered_map<std::string, std::uint32_t> rel_of;  // indicator id -> local index
+  for (const auto& o : objects) {
+    if (!A::is_object(o)) continue;
+    auto type = A::str(o, "type");
+    if (!type || *type != "relationship") continue;
+    auto src = A::str(o, "source_ref");
+    auto dst = A::str(o, "target_ref");
+    if (!src || !dst) continue;
+    auto m = malware_coll.find(std::string(*dst));
+    if (m == malware_coll.end()) continue;  // relationship to an absent object: ignored
+    rel_of.emplace(std::string(*src), m->second);
+  }
+
+  // Pass 3: indicators.
+  std::optional<std::uint32_t> default_coll;
+  std::unordered_set<std::string> seen;  // "<coll>\x1f<bucket>\x1f<value>"
+  std::string key;
+  for (const auto& o : objects) {
+    if (!A::is_object(o)) continue;
+    auto type = A::str(o, "type");
+    if (!type || *type != "indicator") continue;
+    const std::string id = string_or(o, "id", "<no id>");
+    auto skip = [&](std::string_view why) {
+      ++skipped;
+      warns.push_back(fmt::format("{}: indicator {}: {}; skipped", path, id, why));
+    };
+    if (A::has(o, "pattern_type")) {
+      auto pt = A::str(o, "pattern_type");
+      if (!pt || *pt != "stix") {
+        skip("pattern_type is not \"stix\"");
+        continue;
+      }
+    }
+    auto pattern = A::str(o, "pattern");
+    if (!pattern) {
+      skip("no pattern");
+      continue;
+    }
+    auto parsed = parse_pattern(*pattern);
+    if (auto* e = std::get_if<std::string>(&parsed)) {
+      skip(fmt::format("{} in pattern {}", *e, *pattern));
+      continue;
+    }
+    auto& pp = std::get<ParsedPattern>(parsed);
+    auto itype = type_for_key(pp.key);
+    if (!itype) {
+      skip(fmt::format("unsupported indicator type \"{}\"", pp.key));
+      continue;
+    }
+    std::string why;
+    auto value = normalize_value(*itype, pp.value, &why);
+    if (!value) {
+      skip(why);
+      continue;
+    }
+    std::uint32_t coll;
+    if (auto r = report_of.find(id); r != report_of.end()) {
+      coll = r->second;
+    } else if (auto m = rel_of.find(id); m != rel_of.end()) {
+      coll = m->second;
+    } else {
+      if (!default_coll) {
+        Collection c;
+        c.id = "0";
+        c.name = "Default collection";  // MVT's name; stix2_file_name says which file
+        c.description = "Default collection";
+        c.stix2_file_name = file_name;
+        c.stix2_file_path = path;
+        default_coll = static_cast<std::uint32_t>(colls.size());
+        colls.push_back(std::move(c));
+      }
+      coll = *default_coll;
+    }
+    key = std::to_string(coll);
+    key.push_back('\x1f');
+    key += ioc_mvt_bucket(*itype);
+    key.push_back('\x1f');
+    key += *value;
+    if (!seen.insert(key).second) continue;  // unique per collection
+    Indicator ind;
+    ind.value = std::move(*value);
+    ind.raw_value = std::move(pp.value);
+    ind.type = *itype;
+    ind.collection = base + coll;
+    ind.stix_id = id;
+    inds.push_back(std::move(ind));
+  }
+
+  LoadedFile lf;
+  lf.path = path;
+  lf.sha256 = sha256_hex(json_text);
+  lf.indicators = inds.size();
+
+  collections_.insert(collections_.end(), std::make_move_iterator(colls.begin()),
+                      std::make_move_iterator(colls.end()));
+  indicators_.insert(indicators_.end(), std::make_move_iterator(inds.begin()),
+                     std::make_move_iterator(inds.end()));
+  warnings_.insert(warnings_.end(), std::make_move_iterator(warns.begin()),
+                   std::make_move_iterator(warns.end()));
+  skipped_ += skipped;
+  files_.push_back(std::move(lf));
+  return true;
+}
+
 bool IndicatorSet::load_bundle(std::string_view json_text, const std::string& path) {
   try {
+    // simdjson first (several times faster than a DOM of std::maps); whatever it refuses
+    // (invalid JSON, a BOM, numbers beyond 64 bits, extreme nesting) goes through
+    // nlohmann::json exactly as before, so the outcome and the warnings do not change.
+    {
+      simdjson::dom::parser parser;
+      simdjson::padded_string padded(json_text);
+      simdjson::dom::element doc;
+      simdjson::dom::array objects;
+      if (!parser.parse(padded).get(doc) && doc.is_object()) {
+        simdjson::dom::element objs;
+        if (SimdAccess::member(doc, "objects", objs) && !objs.get_array().get(objects))
+          return load_objects<SimdAccess>(objects, json_text, path);
+        warnings_.push_back(fmt::format("{}: not a STIX2 bundle (no \"objects\" list); file skipped", path));
+        return false;
+      }
+    }
     json doc = json::parse(json_text.begin(), json_text.end(), nullptr, false);
     if (doc.is_discarded()) {
       warnings_.push_back(fmt::format("{}: not valid JSON; file skipped", path));
@@ -335,139 +548,7 @@ bool IndicatorSet::load_bundle(std::string_view json_text, const std::string& pa
       warnings_.push_back(fmt::format("{}: not a STIX2 bundle (no \"objects\" list); file skipped", path));
       return false;
     }
-    const json& objects = doc["objects"];
-    const std::string file_name = std::filesystem::path(path).filename().string();
-
-    // Work on local copies: the set only changes when the whole file went through.
-    std::vector<Collection> colls;
-    std::vector<Indicator> inds;
-    std::vector<std::string> warns;
-    std::size_t skipped = 0;
-    const auto base = static_cast<std::uint32_t>(collections_.size());
-
-    // Pass 1: collections (malware, report) and report membership.
-    std::unordered_map<std::string, std::uint32_t> malware_coll;  // malware id -> local index
-    std::unordered_map<std::string, std::uint32_t> report_of;     // indicator id -> local index
-    for (const json& o : objects) {
-      if (!o.is_object()) continue;
-      const std::string* type = get_string(o, "type");
-      if (!type || (*type != "malware" && *type != "report")) continue;
-      Collection c;
-      c.id = string_or(o, "id");
-      c.name = string_or(o, "name");
-      c.description = string_or(o, "description");
-      c.stix2_file_name = file_name;
-      c.stix2_file_path = path;
-      auto idx = static_cast<std::uint32_t>(colls.size());
-      if (*type == "malware") {
-        malware_coll.emplace(c.id, idx);  // first definition wins
-      } else if (auto refs = o.find("object_refs"); refs != o.end() && refs->is_array()) {
-        for (const json& r : *refs)
-          if (r.is_string()) report_of.emplace(r.get<std::string>(), idx);
-      }
-      colls.push_back(std::move(c));
-    }
-    // Pass 2: the first relationship from an indicator to a known malware.
-    std::unordered_map<std::string, std::uint32_t> rel_of;  // indicator id -> local index
-    for (const json& o : objects) {
-      if (!o.is_object()) continue;
-      const std::string* type = get_string(o, "type");
-      if (!type || *type != "relationship") continue;
-      const std::string* src = get_string(o, "source_ref");
-      const std::string* dst = get_string(o, "target_ref");
-      if (!src || !dst) continue;
-      auto m = malware_coll.find(*dst);
-      if (m == malware_coll.end()) continue;  // relationship to an absent object: ignored
-      rel_of.emplace(*src, m->second);
-    }
-
-    // Pass 3: indicators.
-    std::optional<std::uint32_t> default_coll;
-    std::unordered_set<std::string> seen;  // "<coll>\x1f<bucket>\x1f<value>"
-    for (const json& o : objects) {
-      if (!o.is_object()) continue;
-      const std::string* type = get_string(o, "type");
-      if (!type || *type != "indicator") continue;
-      const std::string id = string_or(o, "id", "<no id>");
-      auto skip = [&](std::string_view why) {
-        ++skipped;
-        warns.push_back(fmt::format("{}: indicator {}: {}; skipped", path, id, why));
-      };
-      if (const auto pt = o.find("pattern_type"); pt != o.end()) {
-        if (!pt->is_string() || pt->get<std::string>() != "stix") {
-          skip("pattern_type is not \"stix\"");
-          continue;
-        }
-      }
-      const std::string* pattern = get_string(o, "pattern");
-      if (!pattern) {
-        skip("no pattern");
-        continue;
-      }
-      auto parsed = parse_pattern(*pattern);
-      if (auto* e = std::get_if<std::string>(&parsed)) {
-        skip(fmt::format("{} in pattern {}", *e, *pattern));
-        continue;
-      }
-      auto& pp = std::get<ParsedPattern>(parsed);
-      auto itype = type_for_key(pp.key);
-      if (!itype) {
-        skip(fmt::format("unsupported indicator type \"{}\"", pp.key));
-        continue;
-      }
-      std::string why;
-      auto value = normalize_value(*itype, pp.value, &why);
-      if (!value) {
-        skip(why);
-        continue;
-      }
-      std::uint32_t coll;
-      if (auto r = report_of.find(id); r != report_of.end()) {
-        coll = r->second;
-      } else if (auto m = rel_of.find(id); m != rel_of.end()) {
-        coll = m->second;
-      } else {
-        if (!default_coll) {
-          Collection c;
-          c.id = "0";
-          c.name = "Default collection";  // MVT's name; stix2_file_name says which file
-          c.description = "Default collection";
-          c.stix2_file_name = file_name;
-          c.stix2_file_path = path;
-          default_coll = static_cast<std::uint32_t>(colls.size());
-          colls.push_back(std::move(c));
-        }
-        coll = *default_coll;
-      }
-      std::string key = std::to_string(coll);
-      key.push_back('\x1f');
-      key += ioc_mvt_bucket(*itype);
-      key.push_back('\x1f');
-      key += *value;
-      if (!seen.insert(std::move(key)).second) continue;  // unique per collection
-      Indicator ind;
-      ind.value = std::move(*value);
-      ind.raw_value = std::move(pp.value);
-      ind.type = *itype;
-      ind.collection = base + coll;
-      ind.stix_id = id;
-      inds.push_back(std::move(ind));
-    }
-
-    LoadedFile lf;
-    lf.path = path;
-    lf.sha256 = sha256_hex(json_text);
-    lf.indicators = inds.size();
-
-    collections_.insert(collections_.end(), std::make_move_iterator(colls.begin()),
-                        std::make_move_iterator(colls.end()));
-    indicators_.insert(indicators_.end(), std::make_move_iterator(inds.begin()),
-                       std::make_move_iterator(inds.end()));
-    warnings_.insert(warnings_.end(), std::make_move_iterator(warns.begin()),
-                     std::make_move_iterator(warns.end()));
-    skipped_ += skipped;
-    files_.push_back(std::move(lf));
-    return true;
+    return load_objects<NlohmannAccess>(doc["objects"], json_text, path);
   } catch (const std::exception& e) {
     warnings_.push_back(fmt::format("{}: cannot load indicators: {}", path, e.what()));
     return false;

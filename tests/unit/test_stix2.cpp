@@ -487,3 +487,55 @@ TEST(Stix2, RandomPatternsAreHandled) {
   IndicatorIndex idx(s);
   for (const auto& ind : s.indicators()) EXPECT_NO_THROW((void)idx.match({ObsKind::Domain, ind.value}));
 }
+
+namespace {
+
+// What a set holds, as text (for comparing two loads).
+std::string describe(const IndicatorSet& s) {
+  std::string out;
+  for (auto& c : s.collections()) out += "C " + c.id + "|" + c.name + "|" + c.description + "|" + c.stix2_file_name + "\n";
+  for (auto& i : s.indicators())
+    out += "I " + i.value + "|" + i.raw_value + "|" + std::string(ioc_type_key(i.type)) + "|" +
+           std::to_string(i.collection) + "|" + i.stix_id + "\n";
+  for (auto& w : s.warnings()) out += "W " + w + "\n";
+  return out;
+}
+
+}  // namespace
+
+// Bundles are parsed with simdjson, and with nlohmann::json when simdjson refuses the text
+// (a UTF-8 BOM, numbers beyond 64 bits): both must read the same indicators.
+TEST(Stix2, BothParsersReadTheSame) {
+  std::string body =
+      R"({"type":"bundle","id":"bundle--1","n":123456789012345678901234567890,"objects":[)"
+      R"({"type":"malware","id":"malware--1","name":"first","name":"Last wins","description":"d"},)"
+      R"({"\u0074ype":"indicator","id":"indicator--1","pattern":"[domain-name:value = 'evil.com']","pattern_type":"stix"},)"
+      R"({"type":"indicator","type":"note","id":"indicator--2","pattern":"[domain-name:value = 'other.com']"},)"
+      R"({"type":"indicator","id":"indicator--3","pattern":"[process:name = 'bad']","pattern_type":7},)"
+      R"({"type":"relationship","source_ref":"indicator--1","target_ref":"malware--1"}]})";
+  IndicatorSet big_number;  // simdjson refuses the 30-digit number: nlohmann reads it
+  ASSERT_TRUE(big_number.load_bundle(body, "a.stix2"));
+  std::string plain = body;
+  plain.replace(plain.find("123456789012345678901234567890"), 30, "1");
+  IndicatorSet fast;
+  ASSERT_TRUE(fast.load_bundle(plain, "a.stix2"));
+  EXPECT_EQ(describe(fast), describe(big_number));
+  ASSERT_EQ(fast.collections().size(), 1u);
+  EXPECT_EQ(fast.collections()[0].name, "Last wins");  // a repeated key: the last one
+  ASSERT_EQ(fast.indicators().size(), 1u);              // indicator--2 is a "note"
+  EXPECT_EQ(fast.indicators()[0].value, "evil.com");    // escaped key read unescaped
+  EXPECT_EQ(fast.skipped(), 1u);                        // indicator--3: pattern_type not a string
+
+  BRIDLE_REQUIRE_SHARED(shared);
+  std::error_code ec;
+  for (auto& e : fs::recursive_directory_iterator(shared / "iocs", ec)) {
+    if (e.path().extension() != ".stix2") continue;
+    auto text = read_file(e.path(), 64 << 20);
+    ASSERT_TRUE(text);
+    IndicatorSet a, b;
+    a.load_bundle(*text, e.path().string());
+    b.load_bundle("\xEF\xBB\xBF" + *text, e.path().string());  // BOM: the nlohmann path
+    EXPECT_EQ(describe(a), describe(b)) << e.path();
+    EXPECT_GT(a.size(), 0u) << e.path();
+  }
+}
