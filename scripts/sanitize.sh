@@ -26,8 +26,9 @@ fi
 fuzz=OFF
 if [ "${BRIDLE_SANITIZE_FUZZ:-1}" = 1 ] && "${CXX:-c++}" --version 2>/dev/null | grep -q clang; then fuzz=ON; fi
 # -O1: ASan's recommended level; much cheaper to compile than -O2 and fast enough to run.
+# Line tables only: reports keep file:line, and compiling is ~10% cheaper than full -g.
 cmake -S . -B "$BUILD_DIR" -G Ninja -DBRIDLE_SANITIZE=ON -DBRIDLE_FUZZ="$fuzz" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g" >/dev/null
+  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" >/dev/null
 
 ctest_args=()
 if [ "$SUITES" = all ]; then
