@@ -147,6 +147,19 @@ void BM_SyntheticLookup(benchmark::State& st, ObsKind kind, IocType type) {
   run_lookups(st, *s.index, obs);
 }
 
+// Worst case for the suffix walk: hosts under the synthetic indicators' own parents
+// ("hostN.synK.example.com"; "com", "example.com" and "synK.example.com" all exist), so every
+// lookup probes four suffixes and the last one at a random place in the table.
+void BM_SyntheticLookupDeep(benchmark::State& st) {
+  auto& s = synthetic();
+  std::mt19937_64 g(7);
+  std::vector<Observation> obs;
+  for (std::size_t i = 0; i < (1u << 16); ++i)
+    obs.push_back({ObsKind::Domain, "host" + std::to_string(g() % 1000000) + ".syn" + std::to_string(g() % 5000) + ".example.com", {}});
+  run_lookups(st, *s.index, obs);
+}
+BENCHMARK(BM_SyntheticLookupDeep);
+
 BENCHMARK_CAPTURE(BM_FeedsLookup, domain, ObsKind::Domain, IocType::Domain);
 BENCHMARK_CAPTURE(BM_FeedsLookup, url, ObsKind::Url, IocType::Domain);
 BENCHMARK_CAPTURE(BM_FeedsLookup, process, ObsKind::Process, IocType::Process);

@@ -86,15 +86,28 @@ class FlatMap {
       std::uint64_t h = kv->second.hash;
       std::size_t pos = static_cast<std::size_t>(h) & mask_;
       while (slots_[pos].hash != 0) pos = (pos + 1) & mask_;
-      slots_[pos] = Slot{h, node};
+      slots_[pos] = Slot{h, node, n.ids_len != 0};
     }
+    // A blocked Bloom filter over the key hashes (one 64-bit word per key, 4 bits set, about
+    // 16 bits per key): small enough to stay in cache when the slot array is not, it answers
+    // most misses without touching the slots.
+    std::size_t words = 1;
+    while (words * 4 < nodes_.size() + 1) words <<= 1;
+    bloom_.assign(words, 0);
+    bloom_mask_ = words - 1;
+    for (const auto& sl : slots_)
+      if (sl.hash != 0) bloom_[bloom_word(sl.hash)] |= bloom_bits(sl.hash);
     build_.clear();
     build_.rehash(0);
     arena_.shrink_to_fit();
   }
+  bool maybe(std::uint64_t h) const {
+    std::uint64_t b = bloom_bits(h);
+    return (bloom_[bloom_word(h)] & b) == b;
+  }
 
   const Node* find(std::string_view key, std::uint64_t h) const {
-    if (nodes_.empty()) return nullptr;
+    if (nodes_.empty() || !maybe(h)) return nullptr;
     std::size_t pos = static_cast<std::size_t>(h) & mask_;
     for (;;) {
       const Slot& s = slots_[pos];
@@ -109,6 +122,32 @@ class FlatMap {
   }
   const Node* find(std::string_view key) const { return find(key, hash_key(key)); }
 
+  // For a walk over domain suffixes: 0 when no key has this hash, 1 when only an interior
+  // suffix has it (its text is not compared: a 64-bit hash collision there can only make the
+  // walk go on, and every match is compared in full), 2 + *node for an indicator.
+  int probe(std::string_view key, std::uint64_t h, const Node** node) const {
+    if (!maybe(h)) return 0;
+    std::size_t pos = static_cast<std::size_t>(h) & mask_;
+    int seen = 0;
+    for (;;) {
+      const Slot& s = slots_[pos];
+      if (s.hash == 0) return seen;
+      if (s.hash == h) {
+        if (!s.terminal) {
+          seen = 1;
+        } else {
+          const Node& n = nodes_[s.node];
+          if (n.key_len == key.size() && std::memcmp(arena_.data() + n.key_off, key.data(), key.size()) == 0) {
+            *node = &n;
+            return 2;
+          }
+        }
+      }
+      pos = (pos + 1) & mask_;
+    }
+  }
+  void prefetch(std::uint64_t h) const { __builtin_prefetch(&bloom_[bloom_word(h)]); }
+
   template <class F>
   void for_ids(const Node& n, F&& f) const {
     for (std::uint32_t i = 0; i < n.ids_len; ++i) f(ids_[n.ids_off + i]);
@@ -119,6 +158,7 @@ class FlatMap {
   struct Slot {
     std::uint64_t hash = 0;
     std::uint32_t node = 0;
+    bool terminal = false;  // the key is an indicator (not only an interior domain suffix)
   };
   struct SvHash {
     using is_transparent = void;
@@ -129,8 +169,15 @@ class FlatMap {
     std::vector<std::uint32_t> ids;
   };
   std::unordered_map<std::string, Pending, SvHash, std::equal_to<>> build_;
+  std::size_t bloom_word(std::uint64_t h) const { return static_cast<std::size_t>(h >> 40) & bloom_mask_; }
+  static std::uint64_t bloom_bits(std::uint64_t h) {
+    return (1ull << ((h >> 16) & 63)) | (1ull << ((h >> 22) & 63)) | (1ull << ((h >> 28) & 63)) |
+           (1ull << ((h >> 34) & 63));
+  }
   std::vector<Slot> slots_;
   std::size_t mask_ = 0;
+  std::vector<std::uint64_t> bloom_;
+  std::size_t bloom_mask_ = 0;
   std::vector<Node> nodes_;
   std::string arena_;
   std::vector<std::uint32_t> ids_;
@@ -177,15 +224,44 @@ class DomainMap {
   template <class F>
   void find_suffixes(std::string_view key, F&& f) const {
     if (m_.empty()) return;
+    // Hash every suffix first and prefetch their slots, so that the cache misses of a walk
+    // overlap instead of following one another.
+    constexpr std::size_t kAhead = 16;
+    std::size_t starts[kAhead];
+    std::uint64_t hashes[kAhead];
+    std::size_t n = 0;
     std::uint64_t h = kFnvBasis;
     std::size_t end = key.size();
     for (;;) {
       std::size_t dot = end == 0 ? std::string_view::npos : key.rfind('.', end - 1);
       std::size_t start = dot == std::string_view::npos ? 0 : dot + 1;
       h = fold_back(h, key.substr(start, end - start));
-      const auto* n = m_.find(key.substr(start), mix64(h));
-      if (!n) return;  // no indicator ends with this suffix, nor with any longer one
-      m_.for_ids(*n, f);
+      starts[n] = start;
+      hashes[n] = mix64(h);
+      m_.prefetch(hashes[n]);
+      ++n;
+      if (start == 0 || n == kAhead) break;
+      h = fold_back(h, ".");
+      end = dot;
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      const FlatMap::Node* node = nullptr;
+      int r = m_.probe(key.substr(starts[i]), hashes[i], &node);
+      if (r == 0) return;  // no indicator ends with this suffix, nor with any longer one
+      if (r == 2) m_.for_ids(*node, f);
+    }
+    if (starts[n - 1] == 0) return;
+    // More than kAhead labels: go on one suffix at a time.
+    end = starts[n - 1] - 1;
+    h = fold_back(h, ".");
+    for (;;) {
+      std::size_t dot = end == 0 ? std::string_view::npos : key.rfind('.', end - 1);
+      std::size_t start = dot == std::string_view::npos ? 0 : dot + 1;
+      h = fold_back(h, key.substr(start, end - start));
+      const FlatMap::Node* node = nullptr;
+      int r = m_.probe(key.substr(start), mix64(h), &node);
+      if (r == 0) return;
+      if (r == 2) m_.for_ids(*node, f);
       if (start == 0) return;
       h = fold_back(h, ".");
       end = dot;

@@ -360,3 +360,24 @@ TEST(IndexPerf, LargeIndexLookupRate) {
   std::printf("[ perf ] %d domain indicators loaded+indexed in %.1f ms; %.2f M domain lookups/s\n", kN,
               load_ms, obs.size() * kRounds / secs / 1e6);
 }
+
+// Hosts with many labels (the suffix walk hashes 16 suffixes ahead, then goes on one by one),
+// empty labels, and indicators sharing parents with observed hosts that do not match.
+TEST_F(IndexTest, DomainManyLabelsAndSharedParents) {
+  std::string deep;
+  for (int i = 20; i >= 1; --i) deep += "l" + std::to_string(i) + ".";
+  deep += "evil.com";  // l20.l19. ... .l1.evil.com
+  std::string deep_ind = deep.substr(deep.find("l18."));  // 18 labels below evil.com + 2
+  load({{"[domain-name:value='" + deep_ind + "']"}, {"[domain-name:value='x.y.shared.net']"},
+        {"[domain-name:value='evil.com']", "B"}});
+  EXPECT_EQ(values(ObsKind::Domain, deep), (V{deep_ind, "evil.com"}));
+  EXPECT_EQ(values(ObsKind::Domain, "q." + deep), (V{deep_ind, "evil.com"}));
+  EXPECT_EQ(values(ObsKind::Domain, deep_ind), (V{deep_ind, "evil.com"}));
+  EXPECT_EQ(values(ObsKind::Domain, deep_ind.substr(4)), V{"evil.com"});
+  EXPECT_EQ(values(ObsKind::Domain, "a.x.y.shared.net"), V{"x.y.shared.net"});
+  EXPECT_TRUE(values(ObsKind::Domain, "y.shared.net").empty());   // a parent of an indicator
+  EXPECT_TRUE(values(ObsKind::Domain, "shared.net").empty());
+  EXPECT_TRUE(values(ObsKind::Domain, "z.y.shared.net").empty());
+  EXPECT_TRUE(values(ObsKind::Domain, "x.y.shared.net.evil.org").empty());
+  EXPECT_EQ(values(ObsKind::Domain, "a..x.y.shared.net"), V{"x.y.shared.net"});
+}
