@@ -219,3 +219,57 @@ TEST(ObservationKeys, ReversedLabels) {
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values("sqlite", "postgresql"),
                          [](const auto& info) { return info.param; });
+
+// A store written by schema 1 (one row per acquisition and key) is migrated in place when it is
+// opened: observables, provenance and the hits already reported survive.
+TEST(StoreMigration, SchemaOneIsMigrated) {
+  Scratch dir;
+  auto path = dir.path() / "v1.sqlite";
+  {
+    auto db = open_sqlite(path);
+    db->exec(R"(
+CREATE TABLE bridle_meta (name TEXT PRIMARY KEY, value TEXT);
+INSERT INTO bridle_meta VALUES ('schema_version', '1');
+CREATE TABLE acquisitions (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, device TEXT, identifiers TEXT,
+  input_path TEXT, input_sha256 TEXT, acquired_at TEXT, scanned_at TEXT, tool_version TEXT, indicator_digest TEXT,
+  verdict TEXT, summary TEXT);
+CREATE TABLE observations (acq_id BIGINT NOT NULL REFERENCES acquisitions (id) ON DELETE CASCADE,
+  cat TEXT COLLATE BINARY NOT NULL, key TEXT COLLATE BINARY NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL,
+  module TEXT NOT NULL, artifact TEXT, record_ref TEXT, first_seen TEXT, last_seen TEXT, count BIGINT NOT NULL,
+  level INTEGER NOT NULL, PRIMARY KEY (acq_id, cat, key, module));
+CREATE INDEX observations_key ON observations (cat, key);
+CREATE TABLE hunts (id INTEGER PRIMARY KEY AUTOINCREMENT, indicator_digest TEXT NOT NULL, hunted_at TEXT NOT NULL,
+  hits BIGINT, new_hits BIGINT);
+CREATE TABLE reported_hits (acq_id BIGINT NOT NULL REFERENCES acquisitions (id) ON DELETE CASCADE,
+  cat TEXT COLLATE BINARY NOT NULL, key TEXT COLLATE BINARY NOT NULL, module TEXT NOT NULL, ioc_type TEXT NOT NULL,
+  ioc_value TEXT COLLATE BINARY NOT NULL, hunt_id BIGINT, PRIMARY KEY (acq_id, cat, key, module, ioc_type, ioc_value));
+CREATE TABLE claims (input_sha256 TEXT PRIMARY KEY, worker TEXT NOT NULL, claimed_at BIGINT NOT NULL);
+INSERT INTO acquisitions (id, kind, device, input_sha256, verdict) VALUES (1, 'ios_backup', 'old-phone', 'aa', 'clean');
+INSERT INTO acquisitions (id, kind, device, input_sha256, verdict) VALUES (2, 'ios_backup', 'other-phone', 'bb', 'clean');
+INSERT INTO observations VALUES (1, 'host', 'com.evil.a.', 'url', 'https://a.evil.com/x', 'sms', 'SMS', '3',
+  '2024-01-01 00:00:00.000000', '2024-01-02 00:00:00.000000', 2, 40);
+INSERT INTO observations VALUES (2, 'host', 'com.evil.a.', 'domain', 'A.evil.com', 'safari_history', 'SafariHistory',
+  '9', NULL, NULL, 1, 40);
+INSERT INTO hunts VALUES (1, 'digest', '2024-01-03', 1, 1);
+INSERT INTO reported_hits VALUES (1, 'host', 'com.evil.a.', 'sms', 'domains', 'evil.com', 1);
+)");
+  }
+  auto st = Store::open(path.string());
+  EXPECT_EQ(st->db().query("SELECT value FROM bridle_meta WHERE name = 'schema_version'").at(0).at(0), "2");
+  auto obs = st->observations(1);
+  ASSERT_EQ(obs.size(), 1u);
+  EXPECT_EQ(obs[0].value, "https://a.evil.com/x");
+  EXPECT_EQ(obs[0].kind, "url");
+  EXPECT_EQ(obs[0].artifact, "SMS");
+  EXPECT_EQ(obs[0].first_seen, "2024-01-01 00:00:00.000000");
+  auto other = st->observations(2);
+  ASSERT_EQ(other.size(), 1u);
+  EXPECT_EQ(other[0].value, "A.evil.com");  // the same key, its own value
+  EXPECT_EQ(other[0].kind, "domain");
+  EXPECT_EQ(st->db().query("SELECT COUNT(*) FROM observables").at(0).at(0), "1");
+  IndicatorSet set;
+  ASSERT_TRUE(set.load_bundle(bundle({{"domain-name:value", "evil.com"}}), "m.stix2"));
+  auto r = st->hunt(set);
+  ASSERT_EQ(r.hits.size(), 2u);
+  for (auto& h : r.hits) EXPECT_EQ(h.is_new, h.acq_id == 2) << h.device;  // phone 1's hit was reported before
+}

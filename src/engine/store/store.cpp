@@ -239,8 +239,8 @@ std::int64_t Store::record(AcquisitionInfo acq, const std::vector<ObservationRow
         "INSERT INTO sightings (acq_id, obs_id, module_id, kind, value, record_ref, first_seen, last_seen, count, level)"
         " SELECT CAST(? AS BIGINT), k.id, m.id, CASE WHEN x.kind = k.kind THEN NULL ELSE x.kind END,"
         " CASE WHEN x.value = k.value THEN NULL ELSE x.value END, x.record_ref, x.first_seen, x.last_seen, x.count,"
-        " x.level FROM bridle_stage x JOIN observables k ON k.cat = x.cat AND k.key = x.key"
-        " JOIN modules m ON m.slug = x.module AND m.artifact = x.artifact",
+        " x.level FROM bridle_stage x CROSS JOIN observables k CROSS JOIN modules m"
+        " WHERE k.cat = x.cat AND k.key = x.key AND m.slug = x.module AND m.artifact = x.artifact",
         {std::to_string(id)});
     db_->exec("DELETE FROM bridle_stage");
   }
@@ -340,24 +340,27 @@ HuntResult Store::hunt(const IndicatorSet& set) {
   if (backend_ == "postgresql") db_->exec("ANALYZE hunt_ind");
   // Indicator keys -> observables (exact keys by equality, label/component prefixes by range
   // scans on the unique (cat, key) index) -> sightings of every acquisition (sightings_obs).
+  // CROSS JOIN fixes this join order in SQLite, which has no statistics to find it (it would
+  // scan every sighting); PostgreSQL plans CROSS JOIN ... WHERE like an inner join.
   db_->exec(
       "CREATE TEMP TABLE hunt_hits AS"
       " WITH mk AS (SELECT k.id AS obs_id, k.kind, k.value, i.ioc_idx, i.ioc_type, i.ioc_value, i.collection,"
-      " i.stix2_file FROM hunt_ind i JOIN observables k ON k.cat = i.cat AND k.key = i.key WHERE i.hi IS NULL"
+      " i.stix2_file FROM hunt_ind i CROSS JOIN observables k WHERE k.cat = i.cat AND k.key = i.key AND i.hi IS NULL"
       " UNION SELECT k.id, k.kind, k.value, i.ioc_idx, i.ioc_type, i.ioc_value, i.collection, i.stix2_file"
-      " FROM hunt_ind i JOIN observables k ON k.cat = i.cat AND k.key >= i.key AND k.key < i.hi WHERE i.hi IS NOT NULL)"
+      " FROM hunt_ind i CROSS JOIN observables k WHERE k.cat = i.cat AND k.key >= i.key AND k.key < i.hi"
+      " AND i.hi IS NOT NULL)"
       " SELECT o.acq_id, o.obs_id, o.module_id, COALESCE(o.kind, mk.kind) AS kind, COALESCE(o.value, mk.value) AS value,"
       " m.slug AS module, m.artifact, o.record_ref, o.first_seen, o.last_seen, o.count, o.level, mk.ioc_idx,"
       " mk.ioc_type, mk.ioc_value, mk.collection, mk.stix2_file"
-      " FROM mk JOIN sightings o ON o.obs_id = mk.obs_id JOIN modules m ON m.id = o.module_id");
+      " FROM mk CROSS JOIN sightings o CROSS JOIN modules m WHERE o.obs_id = mk.obs_id AND m.id = o.module_id");
   for (auto& r : db_->query(
            "SELECT h.acq_id, a.device, a.kind, h.kind, h.value, h.module, h.artifact, h.record_ref, h.first_seen,"
            " h.last_seen, h.count, h.level, h.ioc_type, h.ioc_value, h.collection, h.stix2_file,"
            " CASE WHEN r.acq_id IS NULL THEN 1 ELSE 0 END"
-           " FROM hunt_hits h JOIN acquisitions a ON a.id = h.acq_id"
+           " FROM hunt_hits h CROSS JOIN acquisitions a"
            " LEFT JOIN reported_hits r ON r.acq_id = h.acq_id AND r.obs_id = h.obs_id AND"
            " r.module_id = h.module_id AND r.ioc_type = h.ioc_type AND r.ioc_value = h.ioc_value"
-           " ORDER BY h.acq_id, h.module, h.value, h.ioc_value, h.collection")) {
+           " WHERE a.id = h.acq_id ORDER BY h.acq_id, h.module, h.value, h.ioc_value, h.collection")) {
     HuntHit h;
     h.acq_id = i64(r[0]);
     h.device = s(r[1]);

@@ -7,6 +7,7 @@ namespace bridle::store {
 void StoreSink::observe(const std::string& module, const std::string& record_ref, const std::vector<Observation>& obs,
                         const std::string& event_time) {
   std::vector<ObsKey> keys;
+  std::string id;
   std::lock_guard lock(mu_);
   auto meta = modules_.find(module);
   for (auto& o : obs) {
@@ -14,7 +15,10 @@ void StoreSink::observe(const std::string& module, const std::string& record_ref
     observation_keys(o, keys);
     Level level = o.level ? *o.level : (meta != modules_.end() ? meta->second.ioc_level : Level::Critical);
     for (auto& k : keys) {
-      auto [it, fresh] = rows_.try_emplace({k.cat, k.key, module});
+      id.assign(k.cat).push_back('\0');
+      id.append(k.key).push_back('\0');
+      id.append(module);
+      auto [it, fresh] = rows_.try_emplace(id);
       ObservationRow& r = it->second;
       if (fresh) {
         r.cat = k.cat;
@@ -43,6 +47,11 @@ std::vector<ObservationRow> StoreSink::rows() const {
   out.reserve(rows_.size());
   for (auto& [k, r] : rows_) out.push_back(r);
   return out;
+}
+
+std::size_t StoreSink::size() const {
+  std::lock_guard lock(mu_);
+  return rows_.size();
 }
 
 }  // namespace bridle::store

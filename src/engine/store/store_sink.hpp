@@ -5,7 +5,7 @@
 #include <map>
 #include <mutex>
 #include <string>
-#include <tuple>
+#include <unordered_map>
 #include <vector>
 
 #include "engine/engine.hpp"
@@ -24,11 +24,13 @@ class StoreSink final : public ObservationSink {
   void observe(const std::string& module, const std::string& record_ref, const std::vector<Observation>& obs,
                const std::string& event_time) override;
   std::vector<ObservationRow> rows() const;
+  std::size_t size() const;
 
  private:
   std::map<std::string, ModuleMeta> modules_;
   mutable std::mutex mu_;
-  std::map<std::tuple<std::string, std::string, std::string>, ObservationRow> rows_;
+  // cat '\0' key '\0' module -> row (hashed: one lookup per observed key).
+  std::unordered_map<std::string, ObservationRow> rows_;
 };
 
 }  // namespace bridle::store
