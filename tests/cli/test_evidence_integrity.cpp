@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -22,6 +23,7 @@
 
 #include "core/util.hpp"
 #include "support/backup_builder.hpp"
+#include "support/fs_dump.hpp"
 #include "support/support.hpp"
 
 extern char** environ;
@@ -282,6 +284,18 @@ void make_fixtures(const fs::path& ev) {
   std::string sms = zcompress(R"([{"address":"1","body":"hi https://evil-c2.example.com/","date":"1645543781956","date_sent":"0"}])");
   write_file(ev / "ab/b.ab", "ANDROID BACKUP\n5\n1\nnone\n" +
                                  zcompress(tar_one("apps/com.android.providers.telephony/d_f/000000_sms_backup", sms)));
+  // The filesystem dump and the androidqf folder again as archives (read in place).
+  auto members_of = [](const fs::path& root) {
+    std::vector<ArchiveMember> m;
+    for (auto& e : fs::recursive_directory_iterator(root))
+      if (e.is_regular_file()) m.push_back(mfile(fs::relative(e.path(), root).generic_string(), slurp(e.path())));
+    std::sort(m.begin(), m.end(), [](const ArchiveMember& a, const ArchiveMember& b) { return a.name < b.name; });
+    return m;
+  };
+  fs::create_directories(ev / "fsarc");
+  fs::create_directories(ev / "qfzip");
+  write_archive(ev / "fsarc/dump.tar.gz", members_of(ev / "fs"), ArchiveFormat::TarGz);
+  write_archive(ev / "qfzip/androidqf.zip", members_of(ev / "qf"), ArchiveFormat::Zip);
 }
 
 void run_all(const Case& c, const fs::path& ev, const fs::path& out) {
@@ -303,6 +317,20 @@ void run_all(const Case& c, const fs::path& ev, const fs::path& out) {
   EXPECT_TRUE(r7.exit_code == 0 || r7.exit_code == 1) << r7.out << r7.err;
   auto r8 = c.run_checked(ev / "ab", {"android", "check-backup", (ev / "ab/b.ab").string(), "-i", s, "-o", o("a")});
   EXPECT_EQ(r8.exit_code, 1) << r8.out << r8.err;
+  auto r9 = c.run_checked(ev / "fsarc", {"ios", "check-fs", (ev / "fsarc/dump.tar.gz").string(), "-i", s, "-o", o("fa")});
+  EXPECT_EQ(r9.exit_code, 1) << r9.out << r9.err;
+  auto r10 = c.run_checked(ev / "qfzip",
+                           {"android", "check-androidqf", (ev / "qfzip/androidqf.zip").string(), "-i", s, "-o", o("qz")});
+  EXPECT_EQ(r10.exit_code, 1) << r10.out << r10.err;
+  auto r11 = c.run_checked(out / "q", {"android", "check-iocs", o("q"), "-i", s, "-o", o("qi")});
+  EXPECT_EQ(r11.exit_code, 1) << r11.out << r11.err;
+  auto r12 = c.run_checked(ev / "enc", {"ios", "extract-key", (ev / "enc").string(), "-p", "pw", "-k", o("key")});
+  EXPECT_EQ(r12.exit_code, 0) << r12.out << r12.err;
+  // Batch mode over every acquisition at once (with a store).
+  auto r13 = c.run_checked(ev, {"scan", (ev / "backup").string(), (ev / "fs").string(), (ev / "qf").string(),
+                                (ev / "fsarc/dump.tar.gz").string(), "-i", s, "-o", o("scan"), "--store",
+                                (out / "store.sqlite").string()});
+  EXPECT_EQ(r13.exit_code, 1) << r13.out << r13.err;
   EXPECT_TRUE(files_containing(c.tmp, "PLAINTEXT-MARKER").empty());
 }
 
