@@ -1,5 +1,8 @@
 #include "acquisition/ios_backup.hpp"
 
+#include <chrono>
+#include <cstdlib>
+
 #include <algorithm>
 #include <fstream>
 #include <cctype>
@@ -208,13 +211,40 @@ std::optional<std::string> IosBackupSource::decrypted(const IosFile& f, std::str
 std::unique_ptr<SqliteDb> IosBackupSource::open_sqlite(const IosFile& f, SqliteError* err) {
   note_read(f.disk_path);
   if (!decryptor_) return SqliteDb::open(f.disk_path, err);
+  // BRIDLE_DECRYPTED_BUDGET_MB overrides the default 256 MB.
+  static const std::uint64_t kImageBudget = [] {
+    const char* e = std::getenv("BRIDLE_DECRYPTED_BUDGET_MB");
+    long long v = e ? std::atoll(e) : 0;
+    return static_cast<std::uint64_t>(v > 0 ? v : 256) << 20;
+  }();
+  std::error_code ec;
+  std::uint64_t want = fs::file_size(f.disk_path, ec);
+  if (ec) want = 0;
+  {
+    std::unique_lock<std::mutex> lk(image_mu_);
+    image_cv_.wait_for(lk, std::chrono::seconds(30),
+                       [&] { return image_bytes_ == 0 || image_bytes_ + want <= kImageBudget; });
+    image_bytes_ += want;
+  }
+  auto release = [this, want] {
+    std::lock_guard<std::mutex> lk(image_mu_);
+    image_bytes_ -= want;
+    image_cv_.notify_all();
+  };
   std::string e;
   auto plain = decrypted(f, &e, 4ull << 30);
   if (!plain) {
+    release();
     if (err) err->message = e;
     return nullptr;
   }
-  return SqliteDb::open_memory(std::move(*plain), f.display, err);
+  auto db = SqliteDb::open_memory(std::move(*plain), f.display, err);
+  if (!db) {
+    release();
+    return nullptr;
+  }
+  db->set_on_close(release);
+  return db;
 }
 
 std::optional<std::string> IosBackupSource::read(const IosFile& f, std::string* err,

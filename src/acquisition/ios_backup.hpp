@@ -2,6 +2,7 @@
 #pragma once
 #include <filesystem>
 #include <memory>
+#include <condition_variable>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -69,6 +70,13 @@ class IosBackupSource final : public IosSource {
   std::unique_ptr<SqliteDb> manifest_;
   std::unique_ptr<BackupDecryptor> decryptor_;
   std::mutex mu_;
+  // Decrypted databases are held in memory while open: modules running in parallel wait
+  // (a bounded time, so one module opening two never deadlocks) until the images already
+  // open fit in this budget with theirs, so peak memory follows the largest database rather
+  // than the sum of all.
+  std::mutex image_mu_;
+  std::condition_variable image_cv_;
+  std::uint64_t image_bytes_ = 0;
 };
 
 }  // namespace bridle

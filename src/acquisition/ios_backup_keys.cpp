@@ -38,12 +38,14 @@ class KeyedDecryptor final : public BackupDecryptor {
     if (!mb->encryption_key) return data;  // stored in clear
     auto key = keys_.unwrap_file_key(*mb->encryption_key, mb->protection_class.value_or(0), err);
     if (!key) return std::nullopt;
-    auto plain = ios::decrypt_cbc(*key, *data, /*strip_padding=*/true, err);
+    // In place: a large database is held once, not as ciphertext plus plaintext.
+    bool ok = ios::decrypt_cbc_inplace(*key, *data, /*strip_padding=*/true, err);
     ios::cleanse(*key);
-    if (plain && mb->size && *mb->size != plain->size() && note)
+    if (!ok) return std::nullopt;
+    if (mb->size && *mb->size != data->size() && note)
       *note = "recorded size " + std::to_string(*mb->size) + " differs from the decrypted size " +
-              std::to_string(plain->size()) + " (the padding-checked plaintext is used)";
-    return plain;
+              std::to_string(data->size()) + " (the padding-checked plaintext is used)";
+    return data;
   }
 
  private:

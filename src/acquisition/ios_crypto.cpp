@@ -696,6 +696,36 @@ std::optional<std::string> decrypt_cbc(std::string_view key, std::string_view da
   return out;
 }
 
+bool decrypt_cbc_inplace(std::string_view key, std::string& data, bool strip_padding, std::string* err) {
+  auto fail = [&](const std::string& m) {
+    cleanse(data);
+    set_err(err, m);
+    return false;
+  };
+  if (key.size() != 32) return fail("AES-256 key must be 32 bytes (got " + std::to_string(key.size()) + ")");
+  if (data.size() % 16 != 0)
+    return fail("ciphertext length " + std::to_string(data.size()) + " is not a multiple of 16");
+  if (strip_padding && data.empty()) return fail("empty ciphertext has no PKCS#7 padding");
+  if (data.size() > static_cast<std::size_t>(INT32_MAX) - 32) return fail("ciphertext too large for in-memory decryption");
+  static const unsigned char iv[16] = {};
+  CipherCtx ctx;
+  if (!ctx.p || EVP_DecryptInit_ex(ctx.p, EVP_aes_256_cbc(), nullptr, u8(key), iv) != 1 ||
+      EVP_CIPHER_CTX_set_padding(ctx.p, strip_padding ? 1 : 0) != 1)
+    return fail("OpenSSL AES-256-CBC initialisation failed");
+  // One update over the whole buffer, in place (OpenSSL supports out == in when the data is
+  // processed in whole blocks; with padding the last block is held back and written by Final).
+  auto* o = reinterpret_cast<unsigned char*>(data.data());
+  int len = 0, flen = 0;
+  if (EVP_DecryptUpdate(ctx.p, o, &len, o, static_cast<int>(data.size())) != 1)
+    return fail("AES-256-CBC decryption failed");
+  if (EVP_DecryptFinal_ex(ctx.p, o + len, &flen) != 1)
+    return fail("invalid PKCS#7 padding (wrong key or corrupted data)");
+  std::size_t plain = static_cast<std::size_t>(len + flen);
+  if (plain < data.size()) OPENSSL_cleanse(data.data() + plain, data.size() - plain);
+  data.resize(plain);
+  return true;
+}
+
 bool decrypt_cbc_file(std::string_view key, const fs::path& in, const fs::path& out,
                       std::string* err, std::uint64_t* plain_size, bool strip_padding) {
   if (key.size() != 32) {

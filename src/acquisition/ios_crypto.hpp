@@ -98,6 +98,9 @@ class BackupKeys {
 
 // AES-256-CBC decryption with a zero IV. strip_padding: validate and strip PKCS#7 (error
 // when invalid); otherwise the length must be a multiple of 16 and nothing is removed.
+// decrypt_cbc() into the same buffer (no second copy of a large file): true and `data` holds
+// the plaintext, or false with `data` wiped and *err.
+bool decrypt_cbc_inplace(std::string_view key, std::string& data, bool strip_padding, std::string* err);
 std::optional<std::string> decrypt_cbc(std::string_view key, std::string_view data,
                                        bool strip_padding, std::string* err);
 // Streaming variant: `out` is created (or truncated) with mode 0600, never through a

@@ -347,19 +347,16 @@ std::unique_ptr<SqliteDb> SqliteDb::open_memory(std::string image, const std::st
       return nullptr;
     }
     sqlite3* db = self->db_;
+    // SQLite reads the image in place (no copy: a decrypted sms.db can be hundreds of MB); it
+    // is owned by this object, wiped and freed after the handle is closed.
     auto size = static_cast<sqlite3_int64>(image.size());
-    auto* buf = static_cast<unsigned char*>(sqlite3_malloc64(image.empty() ? 1 : image.size()));
-    if (!buf) {
-      set_err(err, "out of memory opening " + label, false);
-      return nullptr;
-    }
-    std::memcpy(buf, image.data(), image.size());
-    OPENSSL_cleanse(image.data(), image.size());
+    if (image.empty()) image.push_back('\0');  // a valid pointer for an empty image
+    self->image_ = std::move(image);
+    auto* buf = reinterpret_cast<unsigned char*>(self->image_.data());
     // A database last written in WAL mode (file format bytes 18/19 == 2) cannot be opened
     // from memory; in this private image, mark it as a rollback-journal database.
     if (size >= 100 && buf[18] == 2 && buf[19] == 2) buf[18] = buf[19] = 1;
-    rc = sqlite3_deserialize(db, "main", buf, size, size,
-                             SQLITE_DESERIALIZE_FREEONCLOSE | SQLITE_DESERIALIZE_READONLY);
+    rc = sqlite3_deserialize(db, "main", buf, size, size, SQLITE_DESERIALIZE_READONLY);
     if (rc != SQLITE_OK) {
       set_err(err, "cannot load " + label + ": " + sqlite3_errmsg(db), is_corrupt_code(rc));
       return nullptr;
@@ -394,6 +391,11 @@ SqliteDb::~SqliteDb() {
   if (db_) sqlite3_close_v2(db_);
   db_ = nullptr;
   temp_.reset();  // after the handle is closed
+  if (!image_.empty()) {
+    OPENSSL_cleanse(image_.data(), image_.size());
+    std::string().swap(image_);
+  }
+  if (on_close_) on_close_();
 }
 
 bool SqliteDb::query(const std::string& sql, const std::vector<std::string>& params,

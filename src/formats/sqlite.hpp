@@ -100,6 +100,8 @@ class SqliteDb {
   void set_query_timeout(std::chrono::milliseconds timeout) { options_.query_timeout = timeout; }
   // True when the database had a non-empty -wal that was applied (on a private copy).
   bool wal_applied() const { return temp_ != nullptr; }
+  // Called once when the database is closed (after an in-memory image has been wiped).
+  void set_on_close(std::function<void()> fn) { on_close_ = std::move(fn); }
 
   struct Budget;  // per-query time accounting (implementation detail)
 
@@ -110,6 +112,8 @@ class SqliteDb {
   std::unique_ptr<TempDir> temp_;  // private copy when a WAL had to be applied
   SqliteOptions options_{};
   Budget* active_ = nullptr;  // budget of the query whose sqlite3_step is running
+  std::string image_;          // open_memory: the database bytes SQLite reads in place
+  std::function<void()> on_close_;
 };
 
 // URI ("file:///...?mode=ro&immutable=1" style) for a path, percent-encoding every byte
