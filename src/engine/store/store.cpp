@@ -320,7 +320,7 @@ HuntResult Store::hunt(const IndicatorSet& set) {
   res.digest = set.digest();
   Txn t(*db_);
   std::string C = db_->byte_collation();
-  db_->exec("DROP TABLE IF EXISTS hunt_ind; DROP TABLE IF EXISTS hunt_hits;");
+  db_->exec("DROP TABLE IF EXISTS hunt_ind; DROP TABLE IF EXISTS hunt_obs; DROP TABLE IF EXISTS hunt_hits;");
   db_->exec("CREATE TEMP TABLE hunt_ind (cat TEXT " + C + " NOT NULL, key TEXT " + C + " NOT NULL, hi TEXT " + C +
             ", ioc_idx BIGINT, ioc_type TEXT, ioc_value TEXT " + C + ", collection TEXT, stix2_file TEXT)");
   std::vector<Row> rows;
@@ -337,22 +337,32 @@ HuntResult Store::hunt(const IndicatorSet& set) {
   }
   db_->bulk_insert("hunt_ind", {"cat", "key", "hi", "ioc_idx", "ioc_type", "ioc_value", "collection", "stix2_file"},
                    rows);
-  if (backend_ == "postgresql") db_->exec("ANALYZE hunt_ind");
+  if (backend_ == "postgresql") {
+    // The indicator keys drive the joins: each is an index look-up (equality) or range scan
+    // (prefix) into observables, each match an index look-up into sightings. Hash and merge
+    // joins would read whole tables instead; PostgreSQL's estimate for the range condition
+    // cannot tell, so they are off for this transaction.
+    db_->exec("ANALYZE hunt_ind; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off");
+  }
   // Indicator keys -> observables (exact keys by equality, label/component prefixes by range
   // scans on the unique (cat, key) index) -> sightings of every acquisition (sightings_obs).
   // CROSS JOIN fixes this join order in SQLite, which has no statistics to find it (it would
   // scan every sighting); PostgreSQL plans CROSS JOIN ... WHERE like an inner join.
+  // Two steps, so that the second is planned knowing how few observables matched.
   db_->exec(
-      "CREATE TEMP TABLE hunt_hits AS"
-      " WITH mk AS (SELECT k.id AS obs_id, k.kind, k.value, i.ioc_idx, i.ioc_type, i.ioc_value, i.collection,"
+      "CREATE TEMP TABLE hunt_obs AS"
+      " SELECT k.id AS obs_id, k.kind, k.value, i.ioc_idx, i.ioc_type, i.ioc_value, i.collection,"
       " i.stix2_file FROM hunt_ind i CROSS JOIN observables k WHERE k.cat = i.cat AND k.key = i.key AND i.hi IS NULL"
       " UNION SELECT k.id, k.kind, k.value, i.ioc_idx, i.ioc_type, i.ioc_value, i.collection, i.stix2_file"
       " FROM hunt_ind i CROSS JOIN observables k WHERE k.cat = i.cat AND k.key >= i.key AND k.key < i.hi"
-      " AND i.hi IS NOT NULL)"
+      " AND i.hi IS NOT NULL");
+  if (backend_ == "postgresql") db_->exec("ANALYZE hunt_obs");
+  db_->exec(
+      "CREATE TEMP TABLE hunt_hits AS"
       " SELECT o.acq_id, o.obs_id, o.module_id, COALESCE(o.kind, mk.kind) AS kind, COALESCE(o.value, mk.value) AS value,"
       " m.slug AS module, m.artifact, o.record_ref, o.first_seen, o.last_seen, o.count, o.level, mk.ioc_idx,"
       " mk.ioc_type, mk.ioc_value, mk.collection, mk.stix2_file"
-      " FROM mk CROSS JOIN sightings o CROSS JOIN modules m WHERE o.obs_id = mk.obs_id AND m.id = o.module_id");
+      " FROM hunt_obs mk CROSS JOIN sightings o CROSS JOIN modules m WHERE o.obs_id = mk.obs_id AND m.id = o.module_id");
   for (auto& r : db_->query(
            "SELECT h.acq_id, a.device, a.kind, h.kind, h.value, h.module, h.artifact, h.record_ref, h.first_seen,"
            " h.last_seen, h.count, h.level, h.ioc_type, h.ioc_value, h.collection, h.stix2_file,"
@@ -396,7 +406,7 @@ HuntResult Store::hunt(const IndicatorSet& set) {
              " ON CONFLICT DO NOTHING",
              {std::to_string(res.hunt_id)});
   res.acquisitions = static_cast<std::size_t>(i64(db_->query("SELECT COUNT(*) FROM acquisitions").at(0).at(0)));
-  db_->exec("DROP TABLE IF EXISTS hunt_ind; DROP TABLE IF EXISTS hunt_hits;");
+  db_->exec("DROP TABLE IF EXISTS hunt_ind; DROP TABLE IF EXISTS hunt_obs; DROP TABLE IF EXISTS hunt_hits;");
   t.commit();
   return res;
 }
