@@ -1,6 +1,8 @@
 // End-to-end tests of `bridle ios check-backup` through the real binary.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include <algorithm>
 #include <fstream>
 
@@ -111,6 +113,28 @@ TEST(CheckBackup, SpilledTimelineIsIdentical) {
   EXPECT_GT(std::count(texts[0].begin(), texts[0].end(), '\n'), 60);
   EXPECT_EQ(texts[0], texts[1]);
   EXPECT_EQ(jsonl[0], jsonl[1]);
+}
+
+// Alert events beyond the in-memory budget go to a temporary file and are read back when the
+// outputs are written: every alert file must be byte-identical to the in-memory path.
+TEST(CheckBackup, SpilledAlertEventsAreIdentical) {
+  Fixture f("click https://a.evil-c2.example.com/p?q=1 now", true);
+  std::map<std::string, std::string> files[2];
+  for (int run = 0; run < 2; ++run) {
+    auto out = f.dir / ("alerts" + std::to_string(run));
+    auto env = f.env();
+    if (run == 1) env.push_back("BRIDLE_ALERTS_IN_MEMORY=0");
+    auto r = run_bridle({"ios", "check-backup", f.backup.string(), "-i", f.stix.string(), "-o", out.string(),
+                         "--no-store"}, env);
+    ASSERT_EQ(r.exit_code, 1) << r.err;
+    for (const char* name : {"alerts.json", "alerts_timeline.csv", "sms_detected.json", "manifest_detected.json",
+                             "timeline.jsonl"})
+      files[run][name] = slurp(out / name);
+  }
+  EXPECT_NE(files[0]["sms_detected.json"].find("evil-c2.example.com"), std::string::npos);
+  EXPECT_NE(files[0]["alerts.json"].find("\"text\": \"click https://a.evil-c2"), std::string::npos)
+      << files[0]["alerts.json"];
+  EXPECT_EQ(files[0], files[1]);
 }
 
 TEST(CheckBackup, TimesketchJsonl) {
