@@ -342,7 +342,7 @@ HostKind host_key(std::string_view value, std::string& out) {
     }
   }
   if (has_url_char(value)) {
-    out = url_host(value);
+    url_host_to(value, out);
   } else {
     lower_into(value, out);
   }
@@ -473,7 +473,8 @@ struct IndicatorIndex::Impl {
       if (!u) u = normalize_url("http://" + std::string(value));
       if (u) find(urls, *u, Msg::Domain, hits);
     }
-    std::string host = url_host(value);
+    thread_local std::string host;
+    url_host_to(value, host);
     if (!host.empty()) match_host(host, hits);
   }
 

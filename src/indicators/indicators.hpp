@@ -120,6 +120,8 @@ std::string normalize_host(std::string_view host);
 std::optional<std::string> normalize_url(std::string_view url);
 // Host part of a URL (or of "host/path" without a scheme); "" when none.
 std::string url_host(std::string_view url);
+// Same, into `out` (its buffer is reused; `url` must not point into `out`).
+void url_host_to(std::string_view url, std::string& out);
 // Canonical text of an IPv4/IPv6 literal; nullopt when not an IP address.
 std::optional<std::string> normalize_ip(std::string_view text);
 // The key the IndicatorIndex looks a host-like observed value up with (lower-case, trailing

@@ -193,6 +193,12 @@ std::optional<std::string> normalize_url(std::string_view url) {
 }
 
 std::string url_host(std::string_view url) {
+  std::string out;
+  url_host_to(url, out);
+  return out;
+}
+
+void url_host_to(std::string_view url, std::string& out) {
   url = trim_view(url);
   std::string_view rest = url;
   if (auto sep = url.find("://"); sep != std::string_view::npos && valid_scheme(url.substr(0, sep))) {
@@ -215,10 +221,8 @@ std::string url_host(std::string_view url) {
   }
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
     host = host.substr(1, host.size() - 2);
-  std::string out;
-  out.reserve(host.size());
-  for (char c : host) out.push_back(lower_ascii(c));
-  return out;
+  out.resize(host.size());
+  for (std::size_t i = 0; i < host.size(); ++i) out[i] = lower_ascii(host[i]);
 }
 
 std::string normalize_path(std::string_view path) {
