@@ -118,7 +118,7 @@ void store_finish(StoreRecorder* rec, const ScanResult& result, const RunInfo& i
                  {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - rec->started).count()},
                  {"exit_code", code}};
     auto t0 = std::chrono::steady_clock::now();
-    auto rows = rec->sink.rows();
+    auto rows = rec->sink.take();
     auto id = rec->store->record(a, rows);
     std::cerr << "Recorded " << rows.size() << " observables in the store (" << rec->store->backend()
               << ", acquisition " << id << ", "

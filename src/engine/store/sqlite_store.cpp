@@ -22,8 +22,9 @@ class SqliteDb final : public Db {
       throw std::runtime_error("cannot open the store " + file.string() + ": " + e);
     }
     sqlite3_busy_timeout(db_, 60000);
-    // 64 MiB page cache and in-memory temporary tables (staging of a record, hunt tables).
-    exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536;"
+    // 128 MiB page cache (at most; pages are allocated as used) and in-memory temporary
+    // tables (staging of a record, hunt tables).
+    exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-131072;"
          " PRAGMA temp_store=MEMORY;");
   }
   ~SqliteDb() override { sqlite3_close_v2(db_); }

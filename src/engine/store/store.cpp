@@ -78,10 +78,12 @@ DROP TABLE reported_hits_v1;
 DROP TABLE observations_v1;
 )";
 
-// Staging table for one acquisition's rows (per connection, emptied after each use).
+// Staging table for one acquisition's rows (per connection, emptied after each use), kept in
+// key order so that the look-ups and inserts below walk the indexes in order.
 const char* kStage =
     "CREATE TEMP TABLE IF NOT EXISTS bridle_stage (cat TEXT {C}, key TEXT {C}, kind TEXT, value TEXT, module TEXT,"
-    " artifact TEXT, record_ref TEXT, first_seen TEXT, last_seen TEXT, count BIGINT, level INTEGER)";
+    " artifact TEXT, record_ref TEXT, first_seen TEXT, last_seen TEXT, count BIGINT, level INTEGER,"
+    " PRIMARY KEY (cat, key, module, artifact)){CLUSTERED}";
 
 // PostgreSQL: records take this lock shared, removing unreferenced observables takes it
 // exclusively (a concurrent record could otherwise reference an observable being removed).
@@ -218,17 +220,23 @@ std::int64_t Store::record(AcquisitionInfo acq, const std::vector<ObservationRow
   if (!obs.empty()) {
     db_->exec(dialect(kStage));
     db_->exec("DELETE FROM bridle_stage");
+    // In chunks: a large scan's rows are not all copied at once.
+    constexpr std::size_t kChunk = 50000;
     std::vector<Row> params;
-    params.reserve(obs.size());
-    for (auto& o : obs)
-      params.push_back({o.cat, o.key, o.kind, db_text(o.value), o.module, o.artifact, o.record_ref,
-                        o.first_seen.empty() ? Value() : Value(o.first_seen),
-                        o.last_seen.empty() ? Value() : Value(o.last_seen), std::to_string(o.count),
-                        std::to_string(static_cast<int>(o.level))});
-    db_->bulk_insert("bridle_stage",
-                     {"cat", "key", "kind", "value", "module", "artifact", "record_ref", "first_seen", "last_seen",
-                      "count", "level"},
-                     params);
+    for (std::size_t start = 0; start < obs.size(); start += kChunk) {
+      params.clear();
+      for (std::size_t i = start; i < std::min(obs.size(), start + kChunk); ++i) {
+        auto& o = obs[i];
+        params.push_back({o.cat, o.key, o.kind, db_text(o.value), o.module, o.artifact, o.record_ref,
+                          o.first_seen.empty() ? Value() : Value(o.first_seen),
+                          o.last_seen.empty() ? Value() : Value(o.last_seen), std::to_string(o.count),
+                          std::to_string(static_cast<int>(o.level))});
+      }
+      db_->bulk_insert("bridle_stage",
+                       {"cat", "key", "kind", "value", "module", "artifact", "record_ref", "first_seen", "last_seen",
+                        "count", "level"},
+                       params);
+    }
     // New dictionary entries in key order (concurrent PostgreSQL writers lock them in the same
     // order: no deadlock), then this acquisition's sightings by a join.
     db_->exec("INSERT INTO modules (slug, artifact) SELECT DISTINCT module, artifact FROM bridle_stage WHERE 1 = 1"
@@ -240,7 +248,8 @@ std::int64_t Store::record(AcquisitionInfo acq, const std::vector<ObservationRow
         " SELECT CAST(? AS BIGINT), k.id, m.id, CASE WHEN x.kind = k.kind THEN NULL ELSE x.kind END,"
         " CASE WHEN x.value = k.value THEN NULL ELSE x.value END, x.record_ref, x.first_seen, x.last_seen, x.count,"
         " x.level FROM bridle_stage x CROSS JOIN observables k CROSS JOIN modules m"
-        " WHERE k.cat = x.cat AND k.key = x.key AND m.slug = x.module AND m.artifact = x.artifact",
+        " WHERE k.cat = x.cat AND k.key = x.key AND m.slug = x.module AND m.artifact = x.artifact"
+        " ORDER BY k.id, m.id",
         {std::to_string(id)});
     db_->exec("DELETE FROM bridle_stage");
   }

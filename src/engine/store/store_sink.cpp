@@ -49,6 +49,14 @@ std::vector<ObservationRow> StoreSink::rows() const {
   return out;
 }
 
+std::vector<ObservationRow> StoreSink::take() {
+  std::lock_guard lock(mu_);
+  std::vector<ObservationRow> out;
+  out.reserve(rows_.size());
+  for (auto it = rows_.begin(); it != rows_.end(); it = rows_.erase(it)) out.push_back(std::move(it->second));
+  return out;
+}
+
 std::size_t StoreSink::size() const {
   std::lock_guard lock(mu_);
   return rows_.size();

@@ -24,6 +24,8 @@ class StoreSink final : public ObservationSink {
   void observe(const std::string& module, const std::string& record_ref, const std::vector<Observation>& obs,
                const std::string& event_time) override;
   std::vector<ObservationRow> rows() const;
+  // Moves the rows out (the sink is empty afterwards): no copy of a large scan's observables.
+  std::vector<ObservationRow> take();
   std::size_t size() const;
 
  private:
