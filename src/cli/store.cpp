@@ -84,6 +84,7 @@ std::shared_ptr<StoreRecorder> store_begin(const CheckOptions& o, const std::vec
   auto rec = std::make_shared<StoreRecorder>(std::move(meta));
   try {
     rec->store = store::Store::open(store_url(o.store));
+    rec->sink.stream_to(*rec->store);  // bounded chunks to the store while the scan runs
   } catch (const std::exception& e) {
     std::cerr << "warning: observation store not used: " << e.what() << "\n";
     return nullptr;
@@ -118,9 +119,10 @@ void store_finish(StoreRecorder* rec, const ScanResult& result, const RunInfo& i
                  {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - rec->started).count()},
                  {"exit_code", code}};
     auto t0 = std::chrono::steady_clock::now();
-    auto rows = rec->sink.take();
-    auto id = rec->store->record(a, rows);
-    std::cerr << "Recorded " << rows.size() << " observables in the store (" << rec->store->backend()
+    rec->sink.finish();
+    std::int64_t rows = 0;
+    auto id = rec->store->record_staged(a, &rows);
+    std::cerr << "Recorded " << rows << " observables in the store (" << rec->store->backend()
               << ", acquisition " << id << ", "
               << fmt_seconds(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()) << ")\n";
   } catch (const std::exception& e) {

@@ -4,9 +4,12 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
+#include <map>
 #include <set>
+#include <tuple>
 
 #include "core/util.hpp"
 #include "engine/store/observation_keys.hpp"
@@ -201,6 +204,79 @@ TEST_P(StoreTest, HuntMatchesTheIndicatorIndex) {
     if (!got.count({i, v})) ADD_FAILURE() << "missed: " << obs[i].value << " -> " << v;
   for (auto& [i, v] : got)
     if (!expected.count({i, v})) ADD_FAILURE() << "extra: " << obs[i].value << " -> " << v;
+}
+
+// A sink streaming to the store in chunks (here one observe() call per chunk, so every key is
+// merged across chunks) records exactly what the in-memory sink records: counts summed,
+// first/last times min/max (unknown times ignored), highest level, first record and value.
+TEST_P(StoreTest, StreamedChunksRecordTheSameAsOneBatch) {
+  std::map<std::string, StoreSink::ModuleMeta> meta = {{"sms", {"SMS", Level::Critical}}, {"safari", {"Safari", Level::High}}};
+  auto feed = [](StoreSink& sink) {
+    std::vector<Observation> a = {{ObsKind::Url, "https://x.example.com/1"}, {ObsKind::Process, "/usr/bin/p"}};
+    std::vector<Observation> b = {{ObsKind::Domain, "X.example.com"}, {ObsKind::Process, "/usr/bin/p", Level::Low}};
+    sink.observe("sms", "1", a, "");
+    sink.observe("sms", "2", a, "2024-03-01 00:00:00.000000");
+    sink.observe("safari", "1", b, "2024-05-01 00:00:00.000000");
+    sink.observe("sms", "3", b, "2024-01-01 00:00:00.000000");
+    sink.observe("safari", "2", a, "");
+    sink.observe("sms", "4", a, "2024-09-09 00:00:00.000000");
+  };
+  AcquisitionInfo acq;
+  acq.kind = "ios_backup";
+  acq.tool_version = "0.1.0";
+  acq.indicator_digest = "d";
+  acq.verdict = "clean";
+  StoreSink batch(meta);
+  feed(batch);
+  acq.device = "batch";
+  acq.input_sha256 = sha256_hex("batch");
+  auto id1 = store_->record(acq, batch.rows());
+  StoreSink streamed(meta);
+  streamed.stream_to(*store_, 1);
+  feed(streamed);
+  streamed.finish();
+  EXPECT_EQ(streamed.size(), 0u);  // nothing left in memory
+  acq.device = "streamed";
+  acq.input_sha256 = sha256_hex("streamed");
+  std::int64_t n = 0;
+  auto id2 = store_->record_staged(acq, &n);
+  auto o1 = store_->observations(id1), o2 = store_->observations(id2);
+  auto by_key = [](const ObservationRow& x, const ObservationRow& y) {
+    return std::tie(x.module, x.cat, x.key) < std::tie(y.module, y.cat, y.key);
+  };
+  std::sort(o1.begin(), o1.end(), by_key);
+  std::sort(o2.begin(), o2.end(), by_key);
+  EXPECT_EQ(static_cast<std::size_t>(n), o1.size());
+  ASSERT_EQ(o1.size(), o2.size());
+  ASSERT_FALSE(o1.empty());
+  for (std::size_t i = 0; i < o1.size(); ++i) {
+    EXPECT_EQ(o1[i].cat, o2[i].cat);
+    EXPECT_EQ(o1[i].key, o2[i].key);
+    EXPECT_EQ(o1[i].kind, o2[i].kind);
+    EXPECT_EQ(o1[i].value, o2[i].value);
+    EXPECT_EQ(o1[i].module, o2[i].module);
+    EXPECT_EQ(o1[i].artifact, o2[i].artifact);
+    EXPECT_EQ(o1[i].record_ref, o2[i].record_ref) << o1[i].value;
+    EXPECT_EQ(o1[i].first_seen, o2[i].first_seen) << o1[i].value;
+    EXPECT_EQ(o1[i].last_seen, o2[i].last_seen) << o1[i].value;
+    EXPECT_EQ(o1[i].count, o2[i].count) << o1[i].value;
+    EXPECT_EQ(o1[i].level, o2[i].level) << o1[i].value;
+  }
+  // The process in sms: seen in records 1, 2, 3 (Low), 4; first record kept, times without
+  // the unknown one, the highest level.
+  bool found = false;
+  for (auto& o : o2)
+    if (o.module == "sms" && o.kind == "process") {
+      found = true;
+      EXPECT_EQ(o.count, 4);
+      EXPECT_EQ(o.record_ref, "1");
+      EXPECT_EQ(o.first_seen, "2024-01-01 00:00:00.000000");
+      EXPECT_EQ(o.last_seen, "2024-09-09 00:00:00.000000");
+      EXPECT_EQ(o.level, Level::Critical);
+    }
+  EXPECT_TRUE(found);
+  // Nothing staged is left for the next record.
+  EXPECT_EQ(store_->db().query("SELECT COUNT(*) FROM bridle_stage").at(0).at(0), "0");
 }
 
 TEST_P(StoreTest, ClaimsAreExclusiveAndExpire) {

@@ -22,10 +22,12 @@ class SqliteDb final : public Db {
       throw std::runtime_error("cannot open the store " + file.string() + ": " + e);
     }
     sqlite3_busy_timeout(db_, 60000);
-    // 128 MiB page cache (at most; pages are allocated as used) and in-memory temporary
-    // tables (staging of a record, hunt tables).
+    // 128 MiB page cache (at most; pages are allocated as used; a recording connection lowers
+    // it to 32 MiB, Store::stage_begin). Temporary tables (staging of a record, hunt tables)
+    // live in a 32 MiB cache that spills to an unlinked temporary file: a large scan's staged
+    // observations do not all stay in memory.
     exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-131072;"
-         " PRAGMA temp_store=MEMORY;");
+         " PRAGMA temp_store=FILE; PRAGMA temp.cache_size=-32768;");
   }
   ~SqliteDb() override { sqlite3_close_v2(db_); }
 

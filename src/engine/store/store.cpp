@@ -79,11 +79,31 @@ DROP TABLE observations_v1;
 )";
 
 // Staging table for one acquisition's rows (per connection, emptied after each use), kept in
-// key order so that the look-ups and inserts below walk the indexes in order.
+// key order so that the look-ups and inserts below walk the indexes in order. Rows arrive in
+// chunks (bridle_chunk, at most one chunk of one row per key) and are merged into it.
 const char* kStage =
     "CREATE TEMP TABLE IF NOT EXISTS bridle_stage (cat TEXT {C}, key TEXT {C}, kind TEXT, value TEXT, module TEXT,"
     " artifact TEXT, record_ref TEXT, first_seen TEXT, last_seen TEXT, count BIGINT, level INTEGER,"
-    " PRIMARY KEY (cat, key, module, artifact)){CLUSTERED}";
+    " PRIMARY KEY (cat, key, module, artifact)){CLUSTERED};"
+    "CREATE TEMP TABLE IF NOT EXISTS bridle_chunk (cat TEXT {C}, key TEXT {C}, kind TEXT, value TEXT, module TEXT,"
+    " artifact TEXT, record_ref TEXT, first_seen TEXT, last_seen TEXT, count BIGINT, level INTEGER)";
+
+// A chunk's rows merged into the staging table: from bridle_chunk (PostgreSQL, loaded by COPY)
+// or straight from the parameters (SQLite, one prepared statement).
+const std::string kStageInsert =
+    "INSERT INTO bridle_stage (cat, key, kind, value, module, artifact, record_ref, first_seen, last_seen, count, level)";
+const std::string kStageMerge =
+    " ON CONFLICT (cat, key, module, artifact) DO UPDATE SET count = bridle_stage.count + excluded.count,"
+    " level = CASE WHEN excluded.level > bridle_stage.level THEN excluded.level ELSE bridle_stage.level END,"
+    " first_seen = CASE WHEN bridle_stage.first_seen IS NULL OR excluded.first_seen < bridle_stage.first_seen"
+    " THEN excluded.first_seen ELSE bridle_stage.first_seen END,"
+    " last_seen = CASE WHEN bridle_stage.last_seen IS NULL OR excluded.last_seen > bridle_stage.last_seen"
+    " THEN excluded.last_seen ELSE bridle_stage.last_seen END";
+const std::string kMergeChunk = kStageInsert +
+                                " SELECT cat, key, kind, value, module, artifact, record_ref, first_seen, last_seen,"
+                                " count, level FROM bridle_chunk WHERE 1 = 1 ORDER BY cat, key, module, artifact" +
+                                kStageMerge;
+const std::string kUpsertRow = kStageInsert + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" + kStageMerge;
 
 // PostgreSQL: records take this lock shared, removing unreferenced observables takes it
 // exclusively (a concurrent record could otherwise reference an observable being removed).
@@ -194,7 +214,62 @@ void Store::delete_acquisition(const std::string& id, bool collect) {
   db_->exec("DELETE FROM bridle_gone");
 }
 
+void Store::stage_begin() {
+  if (!staging_ready_) {
+    // SQLite: a recording connection keeps a 32 MiB page cache (not the 128 MiB of hunts), so
+    // that a large scan's record stays within the scan's memory budget.
+    if (backend_ == "sqlite") db_->exec("PRAGMA main.cache_size=-32768");
+    db_->exec(dialect(kStage));
+    staging_ready_ = true;
+  }
+  db_->exec("DELETE FROM bridle_stage; DELETE FROM bridle_chunk");
+}
+
+void Store::stage(const std::vector<ObservationRow>& obs) {
+  if (obs.empty()) return;
+  if (!staging_ready_) stage_begin();
+  // One transaction per chunk, deferred: only temporary tables are written, so the store
+  // itself is not locked (SQLite takes no lock on the main database).
+  db_->exec("BEGIN");
+  struct Rollback {
+    Db& db;
+    bool done = false;
+    ~Rollback() {
+      if (!done) db.rollback();
+    }
+  } t{*db_};
+  std::vector<Row> params;
+  params.reserve(obs.size());
+  for (auto& o : obs)
+    params.push_back({o.cat, o.key, o.kind, db_text(o.value), o.module, o.artifact, o.record_ref,
+                      o.first_seen.empty() ? Value() : Value(o.first_seen),
+                      o.last_seen.empty() ? Value() : Value(o.last_seen), std::to_string(o.count),
+                      std::to_string(static_cast<int>(o.level))});
+  if (backend_ == "postgresql") {
+    db_->bulk_insert("bridle_chunk",
+                     {"cat", "key", "kind", "value", "module", "artifact", "record_ref", "first_seen", "last_seen",
+                      "count", "level"},
+                     params);
+    db_->exec(kMergeChunk);
+    db_->exec("DELETE FROM bridle_chunk");
+  } else {
+    db_->exec_many(kUpsertRow, params);
+  }
+  db_->exec("COMMIT");
+  t.done = true;
+}
+
 std::int64_t Store::record(AcquisitionInfo acq, const std::vector<ObservationRow>& obs) {
+  stage_begin();
+  constexpr std::size_t kChunk = 50000;
+  for (std::size_t start = 0; start < obs.size(); start += kChunk)
+    stage(std::vector<ObservationRow>(obs.begin() + static_cast<std::ptrdiff_t>(start),
+                                      obs.begin() + static_cast<std::ptrdiff_t>(std::min(obs.size(), start + kChunk))));
+  return record_staged(std::move(acq));
+}
+
+std::int64_t Store::record_staged(AcquisitionInfo acq, std::int64_t* nrows) {
+  if (!staging_ready_) stage_begin();
   Txn t(*db_);
   bool pg = backend_ == "postgresql";
   std::vector<Row> old;
@@ -217,42 +292,22 @@ std::int64_t Store::record(AcquisitionInfo acq, const std::vector<ObservationRow
        acq.tool_version, acq.indicator_digest, acq.verdict,
        acq.summary.dump(-1, ' ', false, Json::error_handler_t::replace)});
   std::int64_t id = i64(rows.at(0).at(0));
-  if (!obs.empty()) {
-    db_->exec(dialect(kStage));
-    db_->exec("DELETE FROM bridle_stage");
-    // In chunks: a large scan's rows are not all copied at once.
-    constexpr std::size_t kChunk = 50000;
-    std::vector<Row> params;
-    for (std::size_t start = 0; start < obs.size(); start += kChunk) {
-      params.clear();
-      for (std::size_t i = start; i < std::min(obs.size(), start + kChunk); ++i) {
-        auto& o = obs[i];
-        params.push_back({o.cat, o.key, o.kind, db_text(o.value), o.module, o.artifact, o.record_ref,
-                          o.first_seen.empty() ? Value() : Value(o.first_seen),
-                          o.last_seen.empty() ? Value() : Value(o.last_seen), std::to_string(o.count),
-                          std::to_string(static_cast<int>(o.level))});
-      }
-      db_->bulk_insert("bridle_stage",
-                       {"cat", "key", "kind", "value", "module", "artifact", "record_ref", "first_seen", "last_seen",
-                        "count", "level"},
-                       params);
-    }
-    // New dictionary entries in key order (concurrent PostgreSQL writers lock them in the same
-    // order: no deadlock), then this acquisition's sightings by a join.
-    db_->exec("INSERT INTO modules (slug, artifact) SELECT DISTINCT module, artifact FROM bridle_stage WHERE 1 = 1"
-              " ORDER BY module, artifact ON CONFLICT DO NOTHING");
-    db_->exec("INSERT INTO observables (cat, key, kind, value) SELECT cat, key, MIN(kind), MIN(value) FROM bridle_stage"
-              " WHERE 1 = 1 GROUP BY cat, key ORDER BY cat, key ON CONFLICT DO NOTHING");
-    db_->query(
-        "INSERT INTO sightings (acq_id, obs_id, module_id, kind, value, record_ref, first_seen, last_seen, count, level)"
-        " SELECT CAST(? AS BIGINT), k.id, m.id, CASE WHEN x.kind = k.kind THEN NULL ELSE x.kind END,"
-        " CASE WHEN x.value = k.value THEN NULL ELSE x.value END, x.record_ref, x.first_seen, x.last_seen, x.count,"
-        " x.level FROM bridle_stage x CROSS JOIN observables k CROSS JOIN modules m"
-        " WHERE k.cat = x.cat AND k.key = x.key AND m.slug = x.module AND m.artifact = x.artifact"
-        " ORDER BY k.id, m.id",
-        {std::to_string(id)});
-    db_->exec("DELETE FROM bridle_stage");
-  }
+  // New dictionary entries in key order (concurrent PostgreSQL writers lock them in the same
+  // order: no deadlock), then this acquisition's sightings by a join.
+  db_->exec("INSERT INTO modules (slug, artifact) SELECT DISTINCT module, artifact FROM bridle_stage WHERE 1 = 1"
+            " ORDER BY module, artifact ON CONFLICT DO NOTHING");
+  db_->exec("INSERT INTO observables (cat, key, kind, value) SELECT cat, key, MIN(kind), MIN(value) FROM bridle_stage"
+            " WHERE 1 = 1 GROUP BY cat, key ORDER BY cat, key ON CONFLICT DO NOTHING");
+  db_->query(
+      "INSERT INTO sightings (acq_id, obs_id, module_id, kind, value, record_ref, first_seen, last_seen, count, level)"
+      " SELECT CAST(? AS BIGINT), k.id, m.id, CASE WHEN x.kind = k.kind THEN NULL ELSE x.kind END,"
+      " CASE WHEN x.value = k.value THEN NULL ELSE x.value END, x.record_ref, x.first_seen, x.last_seen, x.count,"
+      " x.level FROM bridle_stage x CROSS JOIN observables k CROSS JOIN modules m"
+      " WHERE k.cat = x.cat AND k.key = x.key AND m.slug = x.module AND m.artifact = x.artifact"
+      " ORDER BY k.id, m.id",
+      {std::to_string(id)});
+  if (nrows) *nrows = i64(db_->query("SELECT COUNT(*) FROM bridle_stage").at(0).at(0));
+  db_->exec("DELETE FROM bridle_stage");
   t.commit();
   return id;
 }

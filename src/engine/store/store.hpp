@@ -108,6 +108,15 @@ class Store {
   // Records one checked acquisition with its observations in one transaction; an earlier
   // record of the same kind and input sha256 is replaced. Returns the new id.
   std::int64_t record(AcquisitionInfo acq, const std::vector<ObservationRow>& obs);
+  // The same in steps, so that a scan's observations reach the database while it runs, in
+  // bounded chunks: stage_begin() empties this connection's staging table (a temporary table:
+  // no transaction on the store, other writers are not blocked); stage() merges rows into it
+  // (per (cat, key, module): counts add up, first/last times are min/max, the highest level,
+  // the first staged kind/value/record kept); record_staged() records the acquisition with
+  // the staged rows in one transaction (`rows`: how many) and empties the staging table.
+  void stage_begin();
+  void stage(const std::vector<ObservationRow>& rows);
+  std::int64_t record_staged(AcquisitionInfo acq, std::int64_t* rows = nullptr);
   std::vector<AcquisitionInfo> list();
   std::optional<AcquisitionInfo> get(std::int64_t id);
   std::vector<ObservationRow> observations(std::int64_t id);
@@ -139,6 +148,7 @@ class Store {
   void delete_acquisition(const std::string& id, bool collect_observables);
   std::unique_ptr<Db> db_;
   std::string backend_;
+  bool staging_ready_ = false;
 };
 
 // Cheap fingerprint of an input: sha256 of the file for archives; for an iOS backup folder

@@ -4,6 +4,8 @@
 
 namespace bridle::store {
 
+StoreSink::~StoreSink() { stop_writer(); }
+
 void StoreSink::observe(const std::string& module, const std::string& record_ref, const std::vector<Observation>& obs,
                         const std::string& event_time) {
   std::vector<ObsKey> keys;
@@ -39,6 +41,68 @@ void StoreSink::observe(const std::string& module, const std::string& record_ref
       }
     }
   }
+  if (store_ && rows_.size() >= chunk_keys_) hand_off_locked();
+}
+
+void StoreSink::stream_to(Store& store, std::size_t chunk_keys) {
+  store.stage_begin();
+  std::lock_guard lock(mu_);
+  store_ = &store;
+  chunk_keys_ = chunk_keys ? chunk_keys : 1;
+  writer_ = std::thread([this] { writer_loop(); });
+}
+
+void StoreSink::hand_off_locked() {
+  std::vector<ObservationRow> chunk;
+  chunk.reserve(rows_.size());
+  for (auto it = rows_.begin(); it != rows_.end(); it = rows_.erase(it)) chunk.push_back(std::move(it->second));
+  // Handed over while mu_ is held: chunks reach the writer in observation order, so the first
+  // staged kind/value/record of a key is the first observed.
+  std::unique_lock q(qmu_);
+  qcv_.wait(q, [this] { return queue_.size() < kMaxQueued; });
+  queue_.push_back(std::move(chunk));
+  qcv_.notify_all();
+}
+
+void StoreSink::writer_loop() {
+  for (;;) {
+    std::vector<ObservationRow> chunk;
+    {
+      std::unique_lock q(qmu_);
+      qcv_.wait(q, [this] { return !queue_.empty() || closing_; });
+      if (queue_.empty()) return;
+      chunk = std::move(queue_.front());
+      queue_.pop_front();
+      qcv_.notify_all();
+    }
+    if (error_) continue;  // only written by this thread until it is joined
+    try {
+      store_->stage(chunk);
+    } catch (...) {
+      error_ = std::current_exception();
+    }
+  }
+}
+
+void StoreSink::stop_writer() noexcept {
+  if (!writer_.joinable()) return;
+  {
+    std::lock_guard q(qmu_);
+    closing_ = true;
+  }
+  qcv_.notify_all();
+  writer_.join();
+}
+
+void StoreSink::finish() {
+  if (!store_) return;
+  {
+    std::lock_guard lock(mu_);
+    if (!rows_.empty()) hand_off_locked();
+  }
+  stop_writer();
+  store_ = nullptr;
+  if (error_) std::rethrow_exception(error_);
 }
 
 std::vector<ObservationRow> StoreSink::rows() const {
