@@ -10,26 +10,14 @@
 
 namespace bridle {
 
-namespace {
-
-// The JSON text of one scalar exactly as nlohmann's dump() writes it (ensure_ascii, invalid
-// UTF-8 replaced); used for anything the fast paths below do not handle themselves.
-void append_slow(std::string& out, const Json& j) {
-  out += j.dump(-1, ' ', true, Json::error_handler_t::replace);
-}
-
-// Appends "s" quoted and escaped as nlohmann's serializer does with ensure_ascii: printable
-// ASCII copied, the short escapes for \b \t \n \f \r \" \\, other control bytes and DEL as
-// \u00xx. False (nothing appended) when s has a byte >= 0x80: the caller falls back to
-// nlohmann for the UTF-8 decoding and replacement rules.
-bool append_ascii_string(std::string& out, std::string_view s) {
+bool append_ascii_json_string(std::string& out, std::string_view s, bool escape_del) {
   for (unsigned char c : s)
     if (c >= 0x80) return false;
   out += '"';
   std::size_t run = 0;
   for (std::size_t i = 0; i < s.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f) continue;
+    if (c >= 0x20 && c != '"' && c != '\\' && (c != 0x7f || !escape_del)) continue;
     out.append(s.data() + run, i - run);
     run = i + 1;
     switch (c) {
@@ -52,8 +40,17 @@ bool append_ascii_string(std::string& out, std::string_view s) {
   return true;
 }
 
+namespace {
+
+// The JSON text of one scalar exactly as nlohmann's dump() writes it (ensure_ascii, invalid
+// UTF-8 replaced); used for anything the fast paths below do not handle themselves.
+void append_slow(std::string& out, const Json& j) {
+  out += j.dump(-1, ' ', true, Json::error_handler_t::replace);
+}
+
+
 void append_string(std::string& out, const std::string& s) {
-  if (!append_ascii_string(out, s)) append_slow(out, Json(s));
+  if (!append_ascii_json_string(out, s, true)) append_slow(out, Json(s));
 }
 
 void append_int(std::string& out, std::int64_t v) {
@@ -77,7 +74,7 @@ void dump_indented(std::string& out, const Json& j, std::size_t indent) {
     case Json::value_t::number_unsigned: append_uint(out, j.get<std::uint64_t>()); return;
     case Json::value_t::string: {
       const auto& s = j.get_ref<const std::string&>();
-      if (!append_ascii_string(out, s)) append_slow(out, j);
+      if (!append_ascii_json_string(out, s, true)) append_slow(out, j);
       return;
     }
     case Json::value_t::object: {

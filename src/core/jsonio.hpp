@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 #include "core/types.hpp"
 
@@ -42,6 +43,13 @@ class JsonListWriter {
 // Python repr() of a JSON value as MVT's alerts_timeline.csv shows event dicts:
 // {'a': 'x', 'b': None, 'c': True, 'd': 1.0}.
 std::string python_repr(const Json& j);
+
+// Appends s as a quoted JSON string the way nlohmann's serializer writes ASCII: printable
+// ASCII copied, the short escapes for \b \t \n \f \r \" \\, other control bytes as \u00xx,
+// DEL as \u007f only with escape_del (dump with ensure_ascii, as MVT's files; without it for
+// timeline.jsonl). False, nothing appended, when s has a byte >= 0x80: the caller falls back
+// to nlohmann for its UTF-8 decoding and replacement rules.
+bool append_ascii_json_string(std::string& out, std::string_view s, bool escape_del);
 
 // One CSV field, QUOTE_ALL with doubled quotes (Python csv, escapechar '\\').
 std::string csv_field(const std::string& s);

@@ -231,35 +231,8 @@ void append_csv_field(std::string& out, const std::string& s) {
 // (short escapes, other control bytes as \u00xx, DEL kept), anything with a byte >= 0x80
 // handed to nlohmann for its UTF-8 validation and replacement.
 void append_json_string(std::string& out, const std::string& s) {
-  for (unsigned char c : s)
-    if (c >= 0x80) {
-      out += Json(s).dump(-1, ' ', false, Json::error_handler_t::replace);
-      return;
-    }
-  out += '"';
-  std::size_t run = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(s, run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '\b': out += "\\b"; break;
-      case '\t': out += "\\t"; break;
-      case '\n': out += "\\n"; break;
-      case '\f': out += "\\f"; break;
-      case '\r': out += "\\r"; break;
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      default: {
-        char b[8];
-        std::snprintf(b, sizeof b, "\\u%04x", c);
-        out += b;
-      }
-    }
-  }
-  out.append(s, run, std::string::npos);
-  out += '"';
+  if (!append_ascii_json_string(out, s, false))
+    out += Json(s).dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
 int two_digits(const std::string& s, std::size_t at) {
