@@ -1,8 +1,5 @@
 #include "acquisition/ios_backup.hpp"
 
-#include <chrono>
-#include <cstdlib>
-
 #include <algorithm>
 #include <fstream>
 #include <cctype>
@@ -98,6 +95,17 @@ std::string IosBackupSource::file_id(const std::string& domain, const std::strin
 
 IosBackupSource::~IosBackupSource() { manifest_.reset(); }
 
+std::unique_ptr<SqliteDb> IosBackupSource::open_manifest(SqliteError* err) {
+  if (!decryptor_) return SqliteDb::open(manifest_path_, err);
+  std::string e;
+  auto reader = decryptor_->open_manifest(manifest_path_, &e);
+  if (!reader) {
+    if (err) *err = SqliteError{"cannot decrypt Manifest.db: " + e, false};
+    return nullptr;
+  }
+  return SqliteDb::open_image(std::move(reader), "Manifest.db (decrypted)", err);
+}
+
 std::unique_ptr<IosBackupSource> IosBackupSource::open(const fs::path& root, std::string* err,
                                                        std::unique_ptr<BackupDecryptor> decryptor) {
   std::unique_ptr<IosBackupSource> s(new IosBackupSource());
@@ -105,20 +113,11 @@ std::unique_ptr<IosBackupSource> IosBackupSource::open(const fs::path& root, std
   s->decryptor_ = std::move(decryptor);
   s->manifest_path_ = s->root_ / "Manifest.db";
   SqliteError se;
-  if (s->decryptor_) {
-    std::string e;
-    auto plain = s->decryptor_->decrypt_manifest(s->manifest_path_, &e);
-    if (!plain) {
-      if (err) *err = "cannot decrypt Manifest.db: " + e;
-      return nullptr;
-    }
-    s->manifest_ = SqliteDb::open_memory(std::move(*plain), "Manifest.db (decrypted)", &se);
-  } else {
-    s->manifest_ = SqliteDb::open(s->manifest_path_, &se);
-  }
+  s->manifest_ = s->open_manifest(&se);
   s->note_read(s->root_ / "Manifest.db");
   if (!s->manifest_) {
-    if (err) *err = "cannot read Manifest.db: " + se.message;
+    if (err)
+      *err = se.message.rfind("cannot decrypt", 0) == 0 ? se.message : "cannot read Manifest.db: " + se.message;
     return nullptr;
   }
   if (!s->manifest_->has_table("Files")) {
@@ -189,16 +188,19 @@ std::vector<IosFile> IosBackupSource::find(const ArtifactSpec& spec) {
   return out;
 }
 
+std::string IosBackupSource::mbfile_blob(const std::string& file_id) {
+  std::string blob;
+  std::lock_guard<std::mutex> lk(mu_);
+  manifest_->query("SELECT file FROM Files WHERE fileID = ?", {file_id}, [&](const SqliteRow& r) {
+    blob = r.blob(0);
+    return false;
+  });
+  return blob;
+}
+
 std::optional<std::string> IosBackupSource::decrypted(const IosFile& f, std::string* err,
                                                       std::uint64_t max_bytes) {
-  std::string blob;
-  {
-    std::lock_guard<std::mutex> lk(mu_);
-    manifest_->query("SELECT file FROM Files WHERE fileID = ?", {f.file_id}, [&](const SqliteRow& r) {
-      blob = r.blob(0);
-      return false;
-    });
-  }
+  std::string blob = mbfile_blob(f.file_id);
   if (blob.empty()) {
     if (err) *err = "encrypted file without a Manifest record holding its key";
     return std::nullopt;
@@ -211,40 +213,23 @@ std::optional<std::string> IosBackupSource::decrypted(const IosFile& f, std::str
 std::unique_ptr<SqliteDb> IosBackupSource::open_sqlite(const IosFile& f, SqliteError* err) {
   note_read(f.disk_path);
   if (!decryptor_) return SqliteDb::open(f.disk_path, err);
-  // BRIDLE_DECRYPTED_BUDGET_MB overrides the default 256 MB.
-  static const std::uint64_t kImageBudget = [] {
-    const char* e = std::getenv("BRIDLE_DECRYPTED_BUDGET_MB");
-    long long v = e ? std::atoll(e) : 0;
-    return static_cast<std::uint64_t>(v > 0 ? v : 256) << 20;
-  }();
-  std::error_code ec;
-  std::uint64_t want = fs::file_size(f.disk_path, ec);
-  if (ec) want = 0;
-  {
-    std::unique_lock<std::mutex> lk(image_mu_);
-    image_cv_.wait_for(lk, std::chrono::seconds(30),
-                       [&] { return image_bytes_ == 0 || image_bytes_ + want <= kImageBudget; });
-    image_bytes_ += want;
+  std::string blob = mbfile_blob(f.file_id);
+  if (blob.empty()) {
+    if (err) *err = SqliteError{"encrypted file without a Manifest record holding its key", false};
+    return nullptr;
   }
-  auto release = [this, want] {
-    std::lock_guard<std::mutex> lk(image_mu_);
-    image_bytes_ -= want;
-    image_cv_.notify_all();
-  };
+  // The database is read through the image VFS: SQLite's pages are decrypted as it asks for
+  // them, so memory does not grow with the database (formerly the whole plaintext).
   std::string e;
-  auto plain = decrypted(f, &e, 4ull << 30);
-  if (!plain) {
-    release();
-    if (err) err->message = e;
-    return nullptr;
+  auto reader = decryptor_->open_file(f.disk_path, blob, &e);
+  if (!reader) {
+    if (!e.empty()) {
+      if (err) *err = SqliteError{e, false};
+      return nullptr;
+    }
+    return SqliteDb::open(f.disk_path, err);  // no EncryptionKey: stored in clear
   }
-  auto db = SqliteDb::open_memory(std::move(*plain), f.display, err);
-  if (!db) {
-    release();
-    return nullptr;
-  }
-  db->set_on_close(release);
-  return db;
+  return SqliteDb::open_image(std::move(reader), f.display, err);
 }
 
 std::optional<std::string> IosBackupSource::read(const IosFile& f, std::string* err,
@@ -258,24 +243,10 @@ bool IosBackupSource::for_each_manifest_row(
     const std::function<void(const std::string&, const std::string&, const std::string&,
                              std::int64_t, std::string_view)>& fn,
     std::string* err) {
-  if (decryptor_) {
-    // The decrypted Manifest lives in memory only: share its connection.
-    SqliteError se;
-    std::lock_guard<std::mutex> lk(mu_);
-    bool ok = manifest_->query(
-        "SELECT fileID, domain, relativePath, flags, file FROM Files",
-        [&](const SqliteRow& r) {
-          std::string blob = r.blob(4);
-          fn(r.text(0), r.text(1), r.text(2), r.integer(3), blob);
-          return true;
-        },
-        &se);
-    if (!ok && err) *err = se.message;
-    return ok;
-  }
-  // A connection of its own, so other modules' look-ups are not blocked meanwhile.
+  // A connection of its own (decrypting its own pages when the backup is encrypted), so
+  // other modules' look-ups are not blocked meanwhile.
   SqliteError se;
-  auto db = SqliteDb::open(manifest_path_, &se);
+  auto db = open_manifest(&se);
   if (!db) {
     if (err) *err = se.message;
     return false;

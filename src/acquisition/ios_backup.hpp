@@ -2,7 +2,6 @@
 #pragma once
 #include <filesystem>
 #include <memory>
-#include <condition_variable>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -11,17 +10,26 @@
 
 namespace bridle {
 
-// Decrypts an encrypted backup's files on demand, in memory (see ios_backup_keys.hpp).
+// Decrypts an encrypted backup's files on demand, in memory, never to disk (see
+// ios_backup_keys.hpp).
 class BackupDecryptor {
  public:
   virtual ~BackupDecryptor() = default;
-  // Plaintext of Manifest.db; nullopt + err on failure.
-  virtual std::optional<std::string> decrypt_manifest(const fs::path& encrypted, std::string* err) = 0;
   // Plaintext of one file given its MBFile record blob (NSKeyedArchiver). `note` receives a
   // non-fatal remark (e.g. the recorded size does not match the plaintext).
   virtual std::optional<std::string> decrypt_file(const fs::path& encrypted, std::string_view mbfile_blob,
                                                   std::uint64_t max_bytes, std::string* err,
                                                   std::string* note) = 0;
+  // Random-access plaintext of Manifest.db, decrypted on demand (nothing on disk, a few
+  // chunks in memory); nullptr + err on failure (unreadable, malformed, wrong key).
+  virtual std::unique_ptr<SqliteImageReader> open_manifest(const fs::path& encrypted,
+                                                           std::string* err) = 0;
+  // Random-access plaintext of one file given its MBFile record blob. nullptr with *err
+  // left empty when the record has no EncryptionKey (the file is stored in clear); nullptr
+  // with *err set on failure (malformed ciphertext or padding, MBFile Size mismatch...).
+  virtual std::unique_ptr<SqliteImageReader> open_file(const fs::path& encrypted,
+                                                       std::string_view mbfile_blob,
+                                                       std::string* err) = 0;
 };
 
 struct BackupLocateResult {
@@ -37,8 +45,9 @@ bool backup_is_encrypted(const fs::path& root);
 class IosBackupSource final : public IosSource {
  public:
   // Opens the backup at `root` (as returned by locate_backup). With a decryptor the
-  // backup is treated as encrypted: Manifest.db and files are decrypted into a private
-  // temporary folder that is removed when the source is destroyed.
+  // backup is treated as encrypted: Manifest.db and every SQLite database are read through
+  // SqliteDb::open_image, decrypting the pages SQLite asks for (never written to disk, never
+  // held whole); other files (plists...) are decrypted in memory by read().
   static std::unique_ptr<IosBackupSource> open(const fs::path& root, std::string* err,
                                                std::unique_ptr<BackupDecryptor> decryptor = nullptr);
   ~IosBackupSource() override;
@@ -65,18 +74,17 @@ class IosBackupSource final : public IosSource {
   // Plaintext bytes of a file of an encrypted backup.
   std::optional<std::string> decrypted(const IosFile& f, std::string* err, std::uint64_t max_bytes);
 
+  // Manifest.db: the plain file, or (encrypted) a connection reading it through the
+  // decryptor.
+  std::unique_ptr<SqliteDb> open_manifest(SqliteError* err);
+  // The MBFile blob of a fileID ("" when Manifest.db has none).
+  std::string mbfile_blob(const std::string& file_id);
+
   fs::path root_;
-  fs::path manifest_path_;  // plaintext Manifest.db (maybe a temp copy)
+  fs::path manifest_path_;  // Manifest.db as found in the backup (encrypted or not)
   std::unique_ptr<SqliteDb> manifest_;
   std::unique_ptr<BackupDecryptor> decryptor_;
   std::mutex mu_;
-  // Decrypted databases are held in memory while open: modules running in parallel wait
-  // (a bounded time, so one module opening two never deadlocks) until the images already
-  // open fit in this budget with theirs, so peak memory follows the largest database rather
-  // than the sum of all.
-  std::mutex image_mu_;
-  std::condition_variable image_cv_;
-  std::uint64_t image_bytes_ = 0;
 };
 
 }  // namespace bridle

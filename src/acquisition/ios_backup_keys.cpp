@@ -1,5 +1,12 @@
 #include "acquisition/ios_backup_keys.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include "acquisition/ios_crypto.hpp"
 #include "core/util.hpp"
 
@@ -7,25 +14,106 @@ namespace bridle {
 
 namespace {
 
+// A plain file as a SqliteImageReader (Manifest.db of a pre-10.2 encrypted backup).
+class PlainFileReader final : public SqliteImageReader {
+ public:
+  PlainFileReader(std::string label, int fd, std::uint64_t size) : label_(std::move(label)), fd_(fd), size_(size) {}
+  ~PlainFileReader() override { ::close(fd_); }
+  PlainFileReader(const PlainFileReader&) = delete;
+  PlainFileReader& operator=(const PlainFileReader&) = delete;
+  std::uint64_t size() const override { return size_; }
+  bool read(std::uint64_t off, void* out, std::size_t n, std::string* err) override {
+    if (off > size_ || n > size_ - off) {
+      if (err) *err = label_ + ": read past the end";
+      return false;
+    }
+    auto* o = static_cast<unsigned char*>(out);
+    std::size_t got = 0;
+    while (got < n) {
+      ssize_t r = ::pread(fd_, o + got, n - got, static_cast<off_t>(off + got));
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) {
+        if (err) *err = label_ + ": " + (r < 0 ? std::string(std::strerror(errno)) : "the file is shorter than when it was opened");
+        return false;
+      }
+      got += static_cast<std::size_t>(r);
+    }
+    return true;
+  }
+
+ private:
+  std::string label_;
+  int fd_;
+  std::uint64_t size_;
+};
+
+std::unique_ptr<SqliteImageReader> plain_reader(const fs::path& p, std::string* err) {
+  int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) {
+    if (err) *err = "cannot open " + p.string() + ": " + std::strerror(errno);
+    return nullptr;
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    if (err) *err = p.string() + " is not a regular file";
+    return nullptr;
+  }
+  return std::make_unique<PlainFileReader>(p.string(), fd, static_cast<std::uint64_t>(st.st_size));
+}
+
 class KeyedDecryptor final : public BackupDecryptor {
  public:
   KeyedDecryptor(ios::BackupKeys keys, std::string manifest_key)
       : keys_(std::move(keys)), manifest_key_(std::move(manifest_key)) {}
   ~KeyedDecryptor() override { ios::cleanse(manifest_key_); }
 
-  std::optional<std::string> decrypt_manifest(const fs::path& encrypted, std::string* err) override {
-    auto data = read_file(encrypted, 8ull << 30, err);
-    if (!data) return std::nullopt;
-    if (manifest_key_.empty()) return data;  // before iOS 10.2 Manifest.db is not encrypted
-    auto key = keys_.unwrap_manifest_key(manifest_key_, err);
-    if (!key) return std::nullopt;
-    auto plain = ios::decrypt_cbc(*key, *data, /*strip_padding=*/false, err);
-    ios::cleanse(*key);
-    if (plain && plain->compare(0, 16, std::string("SQLite format 3\0", 16)) != 0) {
-      if (err) *err = "decrypted Manifest.db is not an SQLite database (wrong key?)";
-      return std::nullopt;
+  std::unique_ptr<SqliteImageReader> open_manifest(const fs::path& encrypted, std::string* err) override {
+    std::string key;
+    if (!manifest_key_.empty()) {
+      auto k = keys_.unwrap_manifest_key(manifest_key_, err);
+      if (!k) return nullptr;
+      key = std::move(*k);
+    } else {
+      // Before iOS 10.2 Manifest.db is not encrypted: read as is, through the same VFS.
+      return plain_reader(encrypted, err);
     }
-    return plain;
+    ios::CbcReaderOptions opt;
+    opt.strip_padding = false;  // Manifest.db is page-sized: no padding is stripped
+    opt.label = encrypted.string();
+    auto r = ios::open_cbc_reader(key, encrypted, opt, err);
+    ios::cleanse(key);
+    if (!r) return nullptr;
+    char head[16] = {};
+    if (r->size() < 16 || !r->read(0, head, 16, err) ||
+        std::memcmp(head, "SQLite format 3\0", 16) != 0) {
+      if (err) *err = "decrypted Manifest.db is not an SQLite database (wrong key?)";
+      return nullptr;
+    }
+    return r;
+  }
+
+  std::unique_ptr<SqliteImageReader> open_file(const fs::path& encrypted, std::string_view blob,
+                                               std::string* err) override {
+    if (err) err->clear();
+    std::string e;
+    auto mb = ios::decode_mbfile(blob, &e);
+    if (!mb) {
+      if (err) *err = encrypted.string() + ": " + e;
+      return nullptr;
+    }
+    if (!mb->encryption_key) return nullptr;  // stored in clear: the caller opens the file
+    auto key = keys_.unwrap_file_key(*mb->encryption_key, mb->protection_class.value_or(0), &e);
+    if (!key) {
+      if (err) *err = encrypted.string() + ": " + e;
+      return nullptr;
+    }
+    ios::CbcReaderOptions opt;
+    opt.strip_padding = true;
+    opt.expected_size = mb->size;
+    auto r = ios::open_cbc_reader(*key, encrypted, opt, err);
+    ios::cleanse(*key);
+    return r;
   }
 
   std::optional<std::string> decrypt_file(const fs::path& encrypted, std::string_view blob,

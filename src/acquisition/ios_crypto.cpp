@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cctype>
 #include <cerrno>
@@ -733,6 +734,177 @@ bool decrypt_cbc_file(std::string_view key, const fs::path& in, const fs::path& 
     return false;
   }
   return stream_file(key, in, out, strip_padding, err, plain_size, nullptr, nullptr);
+}
+
+// -----------------------------------------------------------------------------------------
+// Random-access AES-256-CBC reader
+
+namespace {
+
+class CbcReader final : public SqliteImageReader {
+ public:
+  CbcReader(std::string label, int fd) : label_(std::move(label)), fd_(fd) {}
+  ~CbcReader() override {
+    for (auto& c : cache_)
+      if (!c.data.empty()) OPENSSL_cleanse(c.data.data(), c.data.size());
+    OPENSSL_cleanse(key_, sizeof key_);
+    if (fd_ >= 0) ::close(fd_);
+  }
+  CbcReader(const CbcReader&) = delete;
+  CbcReader& operator=(const CbcReader&) = delete;
+
+  bool init(std::string_view key, const CbcReaderOptions& opt, std::uint64_t cipher_size,
+            std::string* err) {
+    if (key.size() != 32)
+      return fail(err, "AES-256 key must be 32 bytes (got " + std::to_string(key.size()) + ")");
+    std::memcpy(key_, key.data(), 32);
+    if (!ctx_.p || EVP_DecryptInit_ex(ctx_.p, EVP_aes_256_cbc(), nullptr, key_, nullptr) != 1 ||
+        EVP_CIPHER_CTX_set_padding(ctx_.p, 0) != 1)
+      return fail(err, "OpenSSL AES-256-CBC initialisation failed");
+    cipher_size_ = cipher_size;
+    if (cipher_size % 16 != 0)
+      return fail(err, "ciphertext length " + std::to_string(cipher_size) +
+                           " is not a multiple of 16 (truncated, or not an encrypted file)");
+    plain_size_ = cipher_size;
+    if (opt.strip_padding) {
+      if (cipher_size == 0) return fail(err, "empty ciphertext has no PKCS#7 padding");
+      // The last block, chained on the one before it (or the zero IV).
+      unsigned char ct[32] = {};
+      std::size_t pre = cipher_size >= 32 ? 16 : 0;
+      if (!pread_full(cipher_size - 16 - pre, ct, 16 + pre, err)) return false;
+      unsigned char iv[16] = {};
+      if (pre) std::memcpy(iv, ct, 16);
+      unsigned char last[16];
+      if (!decrypt_blocks(iv, ct + pre, 16, last, err)) return false;
+      unsigned pad = last[15];
+      bool ok = pad >= 1 && pad <= 16;
+      for (unsigned i = 0; ok && i < pad; ++i) ok = last[15 - i] == pad;
+      OPENSSL_cleanse(last, sizeof last);
+      if (!ok) return fail(err, "invalid PKCS#7 padding (wrong key or corrupted file)");
+      plain_size_ = cipher_size - pad;
+    }
+    if (opt.expected_size && *opt.expected_size != plain_size_)
+      return fail(err, "the backup's Manifest records " + std::to_string(*opt.expected_size) +
+                           " bytes (MBFile Size) but the file decrypts to " +
+                           std::to_string(plain_size_) + " (truncated or altered file)");
+    return true;
+  }
+
+  std::uint64_t size() const override { return plain_size_; }
+
+  bool read(std::uint64_t off, void* out, std::size_t n, std::string* err) override {
+    if (off > plain_size_ || n > plain_size_ - off)
+      return fail(err, "read of " + std::to_string(n) + " bytes at offset " + std::to_string(off) +
+                           " is past the end (" + std::to_string(plain_size_) + " bytes)");
+    auto* o = static_cast<unsigned char*>(out);
+    while (n > 0) {
+      std::uint64_t idx = off / kCbcChunk;
+      const Chunk* c = chunk(idx, err);
+      if (!c) return false;
+      auto in = static_cast<std::size_t>(off - idx * kCbcChunk);
+      std::size_t take = std::min(n, c->len - in);  // c->len > in: off < plain_size <= cipher_size
+      std::memcpy(o, c->data.data() + in, take);
+      o += take;
+      off += take;
+      n -= take;
+    }
+    return true;
+  }
+
+ private:
+  struct Chunk {
+    std::uint64_t index = UINT64_MAX;
+    std::size_t len = 0;       // ciphertext bytes decrypted (multiple of 16, padding included)
+    std::uint64_t used = 0;    // LRU tick
+    std::vector<unsigned char> data;
+  };
+
+  bool fail(std::string* err, const std::string& why) const {
+    set_err(err, label_ + ": " + why);
+    return false;
+  }
+
+  bool pread_full(std::uint64_t off, unsigned char* buf, std::size_t n, std::string* err) {
+    std::size_t got = 0;
+    while (got < n) {
+      ssize_t r = ::pread(fd_, buf + got, n - got, static_cast<off_t>(off + got));
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        return fail(err, "cannot read: " + errno_text(errno));
+      }
+      if (r == 0)
+        return fail(err, "the file is shorter than when it was opened (truncated while reading?)");
+      got += static_cast<std::size_t>(r);
+    }
+    return true;
+  }
+
+  bool decrypt_blocks(const unsigned char iv[16], const unsigned char* in, std::size_t len,
+                      unsigned char* out, std::string* err) {
+    int olen = 0;
+    if (EVP_DecryptInit_ex(ctx_.p, nullptr, nullptr, nullptr, iv) != 1 ||
+        EVP_DecryptUpdate(ctx_.p, out, &olen, in, static_cast<int>(len)) != 1 ||
+        static_cast<std::size_t>(olen) != len)
+      return fail(err, "AES-256-CBC decryption failed");
+    return true;
+  }
+
+  const Chunk* chunk(std::uint64_t idx, std::string* err) {
+    ++tick_;
+    Chunk* victim = &cache_[0];
+    for (auto& c : cache_) {
+      if (c.index == idx) {
+        c.used = tick_;
+        return &c;
+      }
+      if (c.used < victim->used) victim = &c;
+    }
+    victim->index = UINT64_MAX;
+    const std::uint64_t start = idx * kCbcChunk;
+    const auto len = static_cast<std::size_t>(std::min<std::uint64_t>(kCbcChunk, cipher_size_ - start));
+    const std::size_t pre = start ? 16 : 0;  // C_{i-1} of the chunk's first block, else the IV
+    cipher_.resize(kCbcChunk + 16);
+    if (!pread_full(start - pre, cipher_.data(), pre + len, err)) return nullptr;
+    unsigned char iv[16] = {};
+    if (pre) std::memcpy(iv, cipher_.data(), 16);
+    victim->data.resize(kCbcChunk);
+    if (!decrypt_blocks(iv, cipher_.data() + pre, len, victim->data.data(), err)) return nullptr;
+    victim->index = idx;
+    victim->len = len;
+    victim->used = tick_;
+    return victim;
+  }
+
+  std::string label_;
+  int fd_ = -1;
+  unsigned char key_[32] = {};
+  CipherCtx ctx_;
+  std::uint64_t cipher_size_ = 0, plain_size_ = 0;
+  std::uint64_t tick_ = 0;
+  std::array<Chunk, kCbcCacheChunks> cache_{};
+  std::vector<unsigned char> cipher_;
+};
+
+}  // namespace
+
+std::unique_ptr<SqliteImageReader> open_cbc_reader(std::string_view key, const fs::path& path,
+                                                   const CbcReaderOptions& options, std::string* err) {
+  try {
+    const std::string label = options.label.empty() ? path.string() : options.label;
+    std::uint64_t size = 0;
+    std::string oerr;
+    int fd = open_input(path, &size, &oerr);
+    if (fd < 0) {
+      set_err(err, oerr);
+      return nullptr;
+    }
+    auto r = std::make_unique<CbcReader>(label, fd);
+    if (!r->init(key, options, size, err)) return nullptr;
+    return r;
+  } catch (const std::exception& e) {
+    set_err(err, path.string() + ": " + e.what());
+    return nullptr;
+  }
 }
 
 // -----------------------------------------------------------------------------------------

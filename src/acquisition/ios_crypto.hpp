@@ -10,12 +10,14 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/types.hpp"
+#include "formats/sqlite.hpp"
 
 namespace bridle::ios {
 
@@ -108,6 +110,24 @@ std::optional<std::string> decrypt_cbc(std::string_view key, std::string_view da
 bool decrypt_cbc_file(std::string_view key, const std::filesystem::path& in,
                       const std::filesystem::path& out, std::string* err,
                       std::uint64_t* plain_size, bool strip_padding = true);
+
+// Random-access plaintext of an AES-256-CBC file (zero IV, as iOS backups use), decrypted on
+// demand: plaintext block i = AES-dec(C_i) XOR C_{i-1} (C_{-1} = IV), so a read decrypts only
+// the blocks it covers (whole kCbcChunk chunks, the last kCbcCacheChunks of them kept and
+// wiped when evicted). Nothing is written anywhere; the key is copied into the reader and
+// wiped with it. Checked when opened, each failure a message naming the file: regular file
+// (no symlink), ciphertext length a non-zero multiple of 16, valid PKCS#7 padding in the last
+// block (with strip_padding), plain size equal to expected_size when given (MBFile Size).
+// A file that shrinks later fails the read that reaches past its end (never an over-read).
+inline constexpr std::size_t kCbcChunk = 32u << 10;
+inline constexpr std::size_t kCbcCacheChunks = 8;
+struct CbcReaderOptions {
+  bool strip_padding = true;                   // false: Manifest.db (no padding stripped)
+  std::optional<std::uint64_t> expected_size;  // MBFile Size
+  std::string label;                           // how errors name the file ("" = its path)
+};
+std::unique_ptr<SqliteImageReader> open_cbc_reader(std::string_view key, const std::filesystem::path& path,
+                                                   const CbcReaderOptions& options, std::string* err);
 
 // Manifest.plist fields used for decryption.
 struct ManifestPlist {

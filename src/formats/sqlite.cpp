@@ -387,6 +387,31 @@ std::unique_ptr<SqliteDb> SqliteDb::open_memory(std::string image, const std::st
   }
 }
 
+bool SqliteDb::finish_open(const std::string& label, SqliteError* err) {
+  sqlite3* db = db_;
+  sqlite3_extended_result_codes(db, 1);
+  sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
+  sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, nullptr);
+  sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, nullptr);
+  sqlite3_limit(db, SQLITE_LIMIT_ATTACHED, 0);
+  sqlite3_limit(db, SQLITE_LIMIT_EXPR_DEPTH, 1000);
+  sqlite3_limit(db, SQLITE_LIMIT_COMPOUND_SELECT, 500);
+  sqlite3_limit(db, SQLITE_LIMIT_TRIGGER_DEPTH, 100);
+  sqlite3_limit(db, SQLITE_LIMIT_LIKE_PATTERN_LENGTH, 50'000);
+  sqlite3_progress_handler(db, 10'000, &SqliteDb::progress_cb, this);
+  SqliteError verr;
+  std::int64_t count = -1;
+  bool ok = query("SELECT count(*) FROM sqlite_master", {}, [&](const SqliteRow& row) {
+    count = row.integer(0);
+    return true;
+  }, &verr);
+  if (!ok || count < 0) {
+    set_err(err, label + ": " + (verr.message.empty() ? "not a database" : verr.message), verr.corrupt);
+    return false;
+  }
+  return true;
+}
+
 SqliteDb::~SqliteDb() {
   if (db_) sqlite3_close_v2(db_);
   db_ = nullptr;
@@ -401,6 +426,7 @@ SqliteDb::~SqliteDb() {
 bool SqliteDb::query(const std::string& sql, const std::vector<std::string>& params,
                      const std::function<bool(const SqliteRow&)>& fn, SqliteError* err) {
   if (err) *err = SqliteError{};
+  if (image_state_) clear_image_error();
   if (!db_) {
     set_err(err, "database is not open", false);
     return false;
@@ -408,7 +434,9 @@ bool SqliteDb::query(const std::string& sql, const std::vector<std::string>& par
   sqlite3_stmt* st = nullptr;
   int rc = sqlite3_prepare_v2(db_, sql.c_str(), static_cast<int>(sql.size()), &st, nullptr);
   if (rc != SQLITE_OK || !st) {
-    set_err(err, rc == SQLITE_OK ? "empty statement" : sqlite3_errmsg(db_), is_corrupt_code(rc));
+    std::string msg = rc == SQLITE_OK ? "empty statement" : sqlite3_errmsg(db_);
+    if (std::string why = image_error(); rc != SQLITE_OK && !why.empty()) msg += ": " + why;
+    set_err(err, msg, is_corrupt_code(rc));
     sqlite3_finalize(st);
     return false;
   }
@@ -455,7 +483,9 @@ bool SqliteDb::query(const std::string& sql, const std::vector<std::string>& par
     if (budget.timed_out) {
       set_err(err, "query timed out after " + std::to_string(budget.limit.count()) + " ms", false);
     } else {
-      set_err(err, sqlite3_errmsg(db_), is_corrupt_code(rc));
+      std::string msg = sqlite3_errmsg(db_);
+      if (std::string why = image_error(); !why.empty()) msg += ": " + why;
+      set_err(err, msg, is_corrupt_code(rc));
     }
     break;
   }

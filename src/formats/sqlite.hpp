@@ -62,6 +62,20 @@ struct SqliteError {
   bool corrupt = false;  // SQLITE_CORRUPT / SQLITE_NOTADB
 };
 
+// The plaintext of a database that is not stored as a plain file (e.g. a file of an encrypted
+// backup), read at any offset on demand: SqliteDb::open_image reads it through a read-only
+// SQLite VFS, so the plaintext is never written to disk and never held whole in memory.
+// One reader serves one connection (one thread at a time).
+class SqliteImageReader {
+ public:
+  virtual ~SqliteImageReader() = default;
+  // Plaintext size in bytes (fixed when the reader is made).
+  virtual std::uint64_t size() const = 0;
+  // Copies plaintext [offset, offset + n) into out; offset + n <= size(). false + *err (a
+  // message naming the file) on failure.
+  virtual bool read(std::uint64_t offset, void* out, std::size_t n, std::string* err) = 0;
+};
+
 // Tuning for SqliteDb::open. The defaults suit evidence parsing.
 struct SqliteOptions {
   // Wall-clock budget for the SQLite work of one query() (time spent inside sqlite3_step,
@@ -82,6 +96,13 @@ class SqliteDb {
   // sqlite3_deserialize: the plaintext never touches the disk. `label` names it in errors.
   static std::unique_ptr<SqliteDb> open_memory(std::string image, const std::string& label,
                                                SqliteError* err);
+  // Opens the database whose plaintext `reader` gives, read-only, through bridle's image VFS
+  // (bridle-image): xWrite/xTruncate/xSync refuse, no journal, WAL or lock is ever created,
+  // temporary files (sorts) go to SQLite's default VFS as for any database. A database last
+  // written in WAL mode is read as a rollback-journal one (as open_memory does). Reader
+  // failures during queries are reported with the reader's message. `label` names it.
+  static std::unique_ptr<SqliteDb> open_image(std::unique_ptr<SqliteImageReader> reader,
+                                              const std::string& label, SqliteError* err);
   ~SqliteDb();
 
   // Runs `sql` with optional text parameters; calls fn for every row (return false to stop).
@@ -103,17 +124,23 @@ class SqliteDb {
   // Called once when the database is closed (after an in-memory image has been wiped).
   void set_on_close(std::function<void()> fn) { on_close_ = std::move(fn); }
 
-  struct Budget;  // per-query time accounting (implementation detail)
+  struct Budget;      // per-query time accounting (implementation detail)
+  struct ImageState;  // open_image: the reader and its last error (implementation detail)
 
  private:
   SqliteDb() = default;
   static int progress_cb(void* self);
+  // Hardening and the validation query shared by every open path; false + *err.
+  bool finish_open(const std::string& label, SqliteError* err);
+  std::string image_error() const;  // open_image: the reader's last failure, if any
+  void clear_image_error();
   sqlite3* db_ = nullptr;
   std::unique_ptr<TempDir> temp_;  // private copy when a WAL had to be applied
   SqliteOptions options_{};
   Budget* active_ = nullptr;  // budget of the query whose sqlite3_step is running
   std::string image_;          // open_memory: the database bytes SQLite reads in place
   std::function<void()> on_close_;
+  std::shared_ptr<ImageState> image_state_;  // open_image
 };
 
 // URI ("file:///...?mode=ro&immutable=1" style) for a path, percent-encoding every byte
