@@ -101,9 +101,22 @@ class PgDb final : public Db {
   }
 
   // COPY ... FROM STDIN in text format (tab-separated, \N for NULL, backslash escapes).
+  using Db::bulk_insert;
   void bulk_insert(const std::string& table, const std::vector<std::string>& columns,
                    const std::vector<Row>& rows) override {
     if (rows.empty()) return;
+    std::size_t i = 0;
+    bulk_insert(table, columns, [&](std::vector<Field>& f) {
+      if (i == rows.size()) return false;
+      auto& row = rows[i++];
+      for (std::size_t c = 0; c < f.size(); ++c) f[c] = row[c] ? Field(*row[c]) : Field();
+      return true;
+    });
+  }
+
+  void bulk_insert(const std::string& table, const std::vector<std::string>& columns, const RowSource& next) override {
+    std::vector<Field> row(columns.size());
+    if (!next(row)) return;
     std::string sql = "COPY " + table + " (";
     for (std::size_t i = 0; i < columns.size(); ++i) sql += (i ? ", " : "") + columns[i];
     sql += ") FROM STDIN";
@@ -116,7 +129,8 @@ class PgDb final : public Db {
     PQclear(r);
     std::string buf;
     bool sent = true;
-    for (auto& row : rows) {
+    try {
+    do {
       for (std::size_t c = 0; c < row.size(); ++c) {
         if (c) buf += '\t';
         if (!row[c]) {
@@ -138,6 +152,11 @@ class PgDb final : public Db {
         sent = sent && PQputCopyData(conn_, buf.data(), static_cast<int>(buf.size())) == 1;
         buf.clear();
       }
+    } while (next(row));
+    } catch (...) {
+      PQputCopyEnd(conn_, "bridle: reading rows failed");
+      while (PGresult* res = PQgetResult(conn_)) PQclear(res);
+      throw;
     }
     if (!buf.empty()) sent = sent && PQputCopyData(conn_, buf.data(), static_cast<int>(buf.size())) == 1;
     PQputCopyEnd(conn_, sent ? nullptr : "bridle: sending rows failed");

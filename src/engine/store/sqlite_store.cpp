@@ -63,6 +63,27 @@ class SqliteDb final : public Db {
     }
   }
 
+  using Db::bulk_insert;
+  void bulk_insert(const std::string& table, const std::vector<std::string>& columns, const RowSource& next) override {
+    std::string sql = "INSERT INTO " + table + " (", marks;
+    for (std::size_t i = 0; i < columns.size(); ++i) {
+      sql += (i ? ", " : "") + columns[i];
+      marks += i ? ", ?" : "?";
+    }
+    Stmt st(db_, sql + ") VALUES (" + marks + ")");
+    std::vector<Field> f(columns.size());
+    while (next(f)) {
+      for (std::size_t i = 0; i < f.size(); ++i) {
+        int idx = static_cast<int>(i + 1);
+        int rc = f[i] ? sqlite3_bind_text(st.s, idx, f[i]->data(), static_cast<int>(f[i]->size()), SQLITE_STATIC)
+                      : sqlite3_bind_null(st.s, idx);
+        if (rc != SQLITE_OK) throw std::runtime_error(std::string("store: ") + sqlite3_errmsg(db_));
+      }
+      step_all(st.s, nullptr);
+      sqlite3_reset(st.s);
+    }
+  }
+
   void begin() override { exec("BEGIN IMMEDIATE"); }
   void commit() override { exec("COMMIT"); }
   void rollback() noexcept override { sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr); }

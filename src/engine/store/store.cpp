@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <stdexcept>
+#include <string_view>
 
 #include "core/timeutil.hpp"
 #include "core/util.hpp"
@@ -160,6 +161,18 @@ void Db::bulk_insert(const std::string& table, const std::vector<std::string>& c
   exec_many(sql + ") VALUES (" + marks + ")", rows);
 }
 
+void Db::bulk_insert(const std::string& table, const std::vector<std::string>& columns, const RowSource& next) {
+  std::vector<Row> rows;
+  std::vector<Field> f(columns.size());
+  while (next(f)) {
+    Row r;
+    r.reserve(f.size());
+    for (auto& v : f) r.push_back(v ? Value(std::string(*v)) : Value());
+    rows.push_back(std::move(r));
+  }
+  bulk_insert(table, columns, rows);
+}
+
 std::unique_ptr<Store> Store::open(const std::string& url) {
   if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0)
     return std::make_unique<Store>(open_postgres(url));
@@ -257,6 +270,46 @@ void Store::stage(const std::vector<ObservationRow>& obs) {
   }
   db_->exec("COMMIT");
   t.done = true;
+}
+
+std::int64_t Store::stage_sorted(const std::function<const ObservationRow*()>& next) {
+  if (!staging_ready_) stage_begin();
+  db_->exec("BEGIN");  // temporary tables only: no lock on the store
+  struct Rollback {
+    Db& db;
+    bool done = false;
+    ~Rollback() {
+      if (!done) db.rollback();
+    }
+  } t{*db_};
+  std::int64_t n = 0;
+  std::string value, count, level;
+  db_->bulk_insert("bridle_stage",
+                   {"cat", "key", "kind", "value", "module", "artifact", "record_ref", "first_seen", "last_seen", "count",
+                    "level"},
+                   [&](std::vector<Field>& f) {
+                     const ObservationRow* o = next();
+                     if (!o) return false;
+                     ++n;
+                     value = db_text(o->value);
+                     count = std::to_string(o->count);
+                     level = std::to_string(static_cast<int>(o->level));
+                     f[0] = o->cat;
+                     f[1] = o->key;
+                     f[2] = o->kind;
+                     f[3] = value;
+                     f[4] = o->module;
+                     f[5] = o->artifact;
+                     f[6] = o->record_ref;
+                     f[7] = o->first_seen.empty() ? Field() : Field(o->first_seen);
+                     f[8] = o->last_seen.empty() ? Field() : Field(o->last_seen);
+                     f[9] = count;
+                     f[10] = level;
+                     return true;
+                   });
+  db_->exec("COMMIT");
+  t.done = true;
+  return n;
 }
 
 std::int64_t Store::record(AcquisitionInfo acq, const std::vector<ObservationRow>& obs) {

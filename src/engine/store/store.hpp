@@ -7,6 +7,7 @@
 #pragma once
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -23,6 +24,9 @@ namespace bridle::store {
 
 using Value = std::optional<std::string>;  // NULL or text
 using Row = std::vector<Value>;
+using Field = std::optional<std::string_view>;  // NULL or text, valid until the next row is asked for
+// Fills the fields of the next row (false: no more rows).
+using RowSource = std::function<bool(std::vector<Field>&)>;
 
 // The little a Store needs from a database. SQL uses '?' placeholders; errors throw
 // std::runtime_error.
@@ -41,6 +45,9 @@ class Db {
   // prepared INSERT. The default sends exec_many.
   virtual void bulk_insert(const std::string& table, const std::vector<std::string>& columns,
                            const std::vector<Row>& rows);
+  // The same from a row source, without materialising the rows (SQLite: one prepared INSERT
+  // bound to the fields in place; PostgreSQL: one streamed COPY). The default collects Rows.
+  virtual void bulk_insert(const std::string& table, const std::vector<std::string>& columns, const RowSource& next);
   // Dialect: primary key column of a table, the byte-order collation clause, and the options
   // of a table keyed by its primary key alone (SQLite: WITHOUT ROWID).
   virtual std::string id_column() const = 0;
@@ -117,6 +124,11 @@ class Store {
   void stage_begin();
   void stage(const std::vector<ObservationRow>& rows);
   std::int64_t record_staged(AcquisitionInfo acq, std::int64_t* rows = nullptr);
+  // Appends rows that are already unique per (cat, key, module, artifact) and in that order (a
+  // merge of sorted runs, StoreSink::finish) to the empty staging table: no merge per row, and
+  // each insert lands at the end of the staging B-tree. `next` returns nullptr at the end.
+  // Returns the number of rows.
+  std::int64_t stage_sorted(const std::function<const ObservationRow*()>& next);
   std::vector<AcquisitionInfo> list();
   std::optional<AcquisitionInfo> get(std::int64_t id);
   std::vector<ObservationRow> observations(std::int64_t id);

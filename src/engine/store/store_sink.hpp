@@ -1,21 +1,24 @@
 // ObservationSink that aggregates one scan's observations per (cat, key, module) with count,
 // first/last event time and highest level. Only observables are kept, never record content.
 //
+// Aggregation is flat: one open-addressing table of fixed-size slots whose text (keys, values,
+// record numbers, times) lives in one arena per chunk, so an observed key costs a hash probe
+// and, when new, a few appends (no node or string allocations per row).
+//
 // Without stream_to() every distinct observation stays in memory until rows()/take() (tests,
 // small callers). With stream_to(store), memory is bounded: each time the current chunk holds
-// `chunk_keys` distinct observations it is handed to a background writer thread that merges it
-// into the store's staging table (Store::stage: counts add up, first/last times are min/max),
-// so recording overlaps the scan; finish() flushes the rest and Store::record_staged() writes
-// the acquisition at the end. At most kMaxQueued chunks wait for the writer (observe() blocks
-// when the writer falls behind).
+// `chunk_keys` distinct observations it is sorted by (cat, key, module, artifact) and appended
+// as one sorted run to an unlinked temporary file; finish() merges the runs (k-way, counts
+// summed, first/last times min/max, highest level, the earliest run's kind/value/record kept)
+// and appends the merged rows, unique and in key order, to the store's staging table
+// (Store::stage_sorted); Store::record_staged() then writes the acquisition.
 #pragma once
-#include <condition_variable>
-#include <deque>
-#include <exception>
+#include <cstdint>
+#include <cstdio>
 #include <map>
 #include <mutex>
 #include <string>
-#include <thread>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -31,44 +34,62 @@ class StoreSink final : public ObservationSink {
     std::string name;
     Level ioc_level = Level::Critical;
   };
-  static constexpr std::size_t kDefaultChunk = 20000;
-  static constexpr std::size_t kMaxQueued = 2;
-  explicit StoreSink(std::map<std::string, ModuleMeta> modules = {}) : modules_(std::move(modules)) {}
+  static constexpr std::size_t kDefaultChunk = 65536;
+  explicit StoreSink(std::map<std::string, ModuleMeta> modules = {});
   ~StoreSink() override;
   StoreSink(const StoreSink&) = delete;
   StoreSink& operator=(const StoreSink&) = delete;
 
   void observe(const std::string& module, const std::string& record_ref, const std::vector<Observation>& obs,
                const std::string& event_time) override;
-  // Streams observations to `store` from now on (empties its staging table first; the store
-  // must not be used by the caller until finish()).
+  // Spills sorted runs from now on and stages them in `store` at finish() (empties its staging
+  // table first; the store must not be used by the caller until finish()).
   void stream_to(Store& store, std::size_t chunk_keys = kDefaultChunk);
-  // Stages what is left and waits for the writer; rethrows the writer's first error.
+  // Merges the runs and what is left into the store's staging table; the sink is empty after.
   void finish();
-  // Without stream_to: every row; with it, only the rows not yet handed to the writer.
+  // Without stream_to: every row; with it, only the rows of the current (unspilled) chunk.
   std::vector<ObservationRow> rows() const;
-  // Moves the rows out (the sink is empty afterwards): no copy of a large scan's observables.
+  // Moves the rows out (the sink is empty afterwards).
   std::vector<ObservationRow> take();
   std::size_t size() const;
 
- private:
-  void hand_off_locked();  // mu_ held: the current chunk to the writer queue
-  void writer_loop();
-  void stop_writer() noexcept;
+  // One distinct (cat, key, module) of the current chunk; text in arena_.
+  struct Slot {
+    std::uint64_t hash = 0;
+    std::uint64_t count = 0;
+    std::uint32_t ck_off = 0, ck_len = 0;  // cat '\0' key (sorts as (cat, key): keys have no NUL)
+    std::uint32_t value_off = 0, value_len = 0;
+    std::uint32_t rec_off = 0, rec_len = 0;
+    std::uint32_t first_off = 0, first_len = 0;
+    std::uint32_t last_off = 0, last_len = 0;
+    std::uint16_t module = 0;
+    std::uint8_t kind = 0, level = 0;
+  };
+  struct Module {
+    std::string slug, artifact;
+    Level ioc_level = Level::Critical;
+  };
 
-  std::map<std::string, ModuleMeta> modules_;
+ private:
+  std::uint16_t module_index_locked(const std::string& slug);
+  void clear_chunk_locked();
+  void spill_locked();  // the current chunk as one sorted run to the run file
+  ObservationRow row_of(const Slot& s) const;
+  std::string_view text(std::uint32_t off, std::uint32_t len) const { return {arena_.data() + off, len}; }
+
+  std::map<std::string, ModuleMeta> meta_;
   mutable std::mutex mu_;
-  // cat '\0' key '\0' module -> row (hashed: one lookup per observed key).
-  std::unordered_map<std::string, ObservationRow> rows_;
+  std::vector<Module> modules_;
+  std::unordered_map<std::string, std::uint16_t> module_ids_;
+  std::vector<Slot> slots_;
+  std::vector<std::uint32_t> table_;  // slot index + 1, 0 = empty; power-of-two size
+  std::string arena_;
 
   Store* store_ = nullptr;
   std::size_t chunk_keys_ = kDefaultChunk;
-  std::mutex qmu_;
-  std::condition_variable qcv_;
-  std::deque<std::vector<ObservationRow>> queue_;
-  bool closing_ = false;
-  std::exception_ptr error_;
-  std::thread writer_;
+  std::FILE* runs_file_ = nullptr;
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> runs_;  // (offset, bytes) in runs_file_
+  std::uint64_t runs_end_ = 0;
 };
 
 }  // namespace bridle::store
