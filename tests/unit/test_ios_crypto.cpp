@@ -9,6 +9,7 @@
 #include <cstring>
 #include <random>
 
+#include "acquisition/ios_backup_keys.hpp"
 #include "acquisition/ios_crypto.hpp"
 #include "core/util.hpp"
 #include "support/support.hpp"
@@ -628,6 +629,106 @@ TEST(DecryptBackup, RefusesToWriteIntoTheBackupItself) {
   EXPECT_FALSE(decrypt_backup(b.dir, b.derived, s / "UDID" / ".", {}, &err));
   EXPECT_NE(err.find("backup folder itself"), std::string::npos) << err;
   EXPECT_EQ(slurp(b.dir / "Manifest.db"), before);
+}
+
+// check-backup's source over an encrypted backup: Manifest.db and databases are read through
+// the decrypting VFS (nothing decrypted on disk), with the same rows as the plaintext.
+TEST(EncryptedSource, DatabasesReadInPlaceEqualThePlaintext) {
+  Scratch s;
+  Scratch p;
+  std::string sql = "PRAGMA page_size=1024; CREATE TABLE message (ROWID INTEGER PRIMARY KEY, text TEXT, data BLOB);"
+                    "BEGIN;";
+  for (int i = 0; i < 400; ++i)
+    sql += "INSERT INTO message VALUES (NULL, 'm" + std::to_string(i) + " https://x" + std::to_string(i) +
+           ".example.org', randomblob(" + std::to_string(i * 7 % 3000) + "));";
+  sql += "COMMIT;";
+  make_sqlite(p / "sms.db", sql);
+  const std::string db = slurp(p / "sms.db");
+  auto rows_of = [](SqliteDb& d) {
+    std::vector<std::string> out;
+    EXPECT_TRUE(d.query("SELECT ROWID, text, hex(data) FROM message ORDER BY ROWID", [&](const SqliteRow& r) {
+      out.push_back(r.text(0) + "|" + r.text(1) + "|" + r.text(2));
+      return true;
+    }));
+    return out;
+  };
+  auto plain_db = SqliteDb::open(p / "sms.db", nullptr);
+  ASSERT_TRUE(plain_db);
+  const auto expect = rows_of(*plain_db);
+  ASSERT_EQ(expect.size(), 400u);
+
+  auto b = build_backup(s / "UDID", {
+                                        {"HomeDomain", "Library/SMS/sms.db", db, 3, {}},
+                                        {"HomeDomain", "Library/stale.sqlite", db, 3, std::uint64_t{db.size() + 16}},
+                                        {"HomeDomain", "Library/clear.sqlite", db, 0, {}, true, /*encrypted=*/false},
+                                        {"HomeDomain", "Library/Preferences/x.plist",
+                                         make_plist(Json{{"a", 1}}), 3, {}},
+                                    });
+  const auto tree_before = bridle::test::tree_hashes(b.dir);
+  std::string err;
+  auto dec = unlock_backup(b.dir, b.derived, &err);
+  ASSERT_TRUE(dec) << err;
+  auto src = IosBackupSource::open(b.dir, &err, std::move(dec));
+  ASSERT_TRUE(src) << err;
+  ASSERT_TRUE(src->encrypted());
+
+  auto one = [&](const std::string& rel) {
+    ArtifactSpec spec;
+    spec.backup.push_back({"HomeDomain", rel, false});
+    auto files = src->find(spec);
+    EXPECT_EQ(files.size(), 1u) << rel;
+    return files.empty() ? IosFile{} : files[0];
+  };
+  SqliteError se;
+  auto sms = src->open_sqlite(one("Library/SMS/sms.db"), &se);
+  ASSERT_TRUE(sms) << se.message;
+  EXPECT_EQ(rows_of(*sms), expect);
+  // Stored in clear (no EncryptionKey): opened as a plain file, same rows.
+  auto clear = src->open_sqlite(one("Library/clear.sqlite"), &se);
+  ASSERT_TRUE(clear) << se.message;
+  EXPECT_EQ(rows_of(*clear), expect);
+  // MBFile Size disagrees with the padding: refused, naming the file.
+  auto stale_file = one("Library/stale.sqlite");
+  EXPECT_FALSE(src->open_sqlite(stale_file, &se));
+  EXPECT_NE(se.message.find(stale_file.disk_path.filename().string()), std::string::npos) << se.message;
+  EXPECT_NE(se.message.find("MBFile Size"), std::string::npos) << se.message;
+  // Plists are still decrypted in memory.
+  auto pl = src->read(one("Library/Preferences/x.plist"), &err, 1u << 20);
+  ASSERT_TRUE(pl) << err;
+  EXPECT_EQ(pl->substr(0, 6), "bplist");
+  // The Manifest walk has a connection of its own.
+  std::size_t manifest_rows = 0;
+  ASSERT_TRUE(src->for_each_manifest_row(
+      [&](const std::string&, const std::string&, const std::string&, std::int64_t, std::string_view blob) {
+        manifest_rows += !blob.empty();
+      },
+      &err))
+      << err;
+  EXPECT_EQ(manifest_rows, 5u);  // 4 files + the directory row
+  sms.reset();
+  clear.reset();
+  src.reset();
+  EXPECT_EQ(bridle::test::tree_hashes(b.dir), tree_before);  // nothing created or changed
+}
+
+TEST(EncryptedSource, WrongManifestKeyOrCorruptManifestIsAClearError) {
+  Scratch s;
+  auto b = build_backup(s / "UDID", {{"HomeDomain", "a", "hello", 3, {}}});
+  std::string db = slurp(b.dir / "Manifest.db");
+  db[0] = static_cast<char>(db[0] ^ 0x55);
+  write_file(b.dir / "Manifest.db", db);
+  std::string err;
+  auto dec = unlock_backup(b.dir, b.derived, &err);
+  ASSERT_TRUE(dec) << err;
+  EXPECT_FALSE(IosBackupSource::open(b.dir, &err, std::move(dec)));
+  EXPECT_NE(err.find("Manifest.db"), std::string::npos) << err;
+  EXPECT_NE(err.find("not an SQLite database"), std::string::npos) << err;
+  // Ciphertext whose length is not a multiple of 16.
+  write_file(b.dir / "Manifest.db", db.substr(0, db.size() - 3));
+  dec = unlock_backup(b.dir, b.derived, &err);
+  ASSERT_TRUE(dec) << err;
+  EXPECT_FALSE(IosBackupSource::open(b.dir, &err, std::move(dec)));
+  EXPECT_NE(err.find("not a multiple of 16"), std::string::npos) << err;
 }
 
 // Run with --gtest_also_run_disabled_tests to measure throughput.
