@@ -119,9 +119,8 @@ void store_finish(StoreRecorder* rec, const ScanResult& result, const RunInfo& i
                  {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - rec->started).count()},
                  {"exit_code", code}};
     auto t0 = std::chrono::steady_clock::now();
-    rec->sink.finish();
     std::int64_t rows = 0;
-    auto id = rec->store->record_staged(a, &rows);
+    auto id = rec->sink.record(a, &rows);
     std::cerr << "Recorded " << rows << " observables in the store (" << rec->store->backend()
               << ", acquisition " << id << ", "
               << fmt_seconds(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()) << ")\n";

@@ -240,27 +240,42 @@ TEST_P(StoreTest, StreamedChunksRecordTheSameAsOneBatch) {
   acq.input_sha256 = sha256_hex("streamed");
   std::int64_t n = 0;
   auto id2 = store_->record_staged(acq, &n);
-  auto o1 = store_->observations(id1), o2 = store_->observations(id2);
+  // And straight from the merged runs (StoreSink::record: SQLite writes observables and
+  // sightings with prepared statements, PostgreSQL stages them).
+  StoreSink direct(meta);
+  direct.stream_to(*store_, 1);
+  feed(direct);
+  acq.device = "direct";
+  acq.input_sha256 = sha256_hex("direct");
+  std::int64_t n3 = 0;
+  auto id3 = direct.record(acq, &n3);
+  EXPECT_EQ(direct.size(), 0u);
   auto by_key = [](const ObservationRow& x, const ObservationRow& y) {
     return std::tie(x.module, x.cat, x.key) < std::tie(y.module, y.cat, y.key);
   };
+  auto o1 = store_->observations(id1);
   std::sort(o1.begin(), o1.end(), by_key);
-  std::sort(o2.begin(), o2.end(), by_key);
   EXPECT_EQ(static_cast<std::size_t>(n), o1.size());
-  ASSERT_EQ(o1.size(), o2.size());
+  EXPECT_EQ(static_cast<std::size_t>(n3), o1.size());
   ASSERT_FALSE(o1.empty());
-  for (std::size_t i = 0; i < o1.size(); ++i) {
-    EXPECT_EQ(o1[i].cat, o2[i].cat);
-    EXPECT_EQ(o1[i].key, o2[i].key);
-    EXPECT_EQ(o1[i].kind, o2[i].kind);
-    EXPECT_EQ(o1[i].value, o2[i].value);
-    EXPECT_EQ(o1[i].module, o2[i].module);
-    EXPECT_EQ(o1[i].artifact, o2[i].artifact);
-    EXPECT_EQ(o1[i].record_ref, o2[i].record_ref) << o1[i].value;
-    EXPECT_EQ(o1[i].first_seen, o2[i].first_seen) << o1[i].value;
-    EXPECT_EQ(o1[i].last_seen, o2[i].last_seen) << o1[i].value;
-    EXPECT_EQ(o1[i].count, o2[i].count) << o1[i].value;
-    EXPECT_EQ(o1[i].level, o2[i].level) << o1[i].value;
+  std::vector<ObservationRow> o2;
+  for (auto other : {id2, id3}) {
+    o2 = store_->observations(other);
+    std::sort(o2.begin(), o2.end(), by_key);
+    ASSERT_EQ(o1.size(), o2.size());
+    for (std::size_t i = 0; i < o1.size(); ++i) {
+      EXPECT_EQ(o1[i].cat, o2[i].cat);
+      EXPECT_EQ(o1[i].key, o2[i].key);
+      EXPECT_EQ(o1[i].kind, o2[i].kind);
+      EXPECT_EQ(o1[i].value, o2[i].value);
+      EXPECT_EQ(o1[i].module, o2[i].module);
+      EXPECT_EQ(o1[i].artifact, o2[i].artifact);
+      EXPECT_EQ(o1[i].record_ref, o2[i].record_ref) << o1[i].value;
+      EXPECT_EQ(o1[i].first_seen, o2[i].first_seen) << o1[i].value;
+      EXPECT_EQ(o1[i].last_seen, o2[i].last_seen) << o1[i].value;
+      EXPECT_EQ(o1[i].count, o2[i].count) << o1[i].value;
+      EXPECT_EQ(o1[i].level, o2[i].level) << o1[i].value;
+    }
   }
   // The process in sms: seen in records 1, 2, 3 (Low), 4; first record kept, times without
   // the unknown one, the highest level.

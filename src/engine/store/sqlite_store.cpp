@@ -10,6 +10,15 @@ namespace bridle::store {
 namespace {
 
 class SqliteDb final : public Db {
+  struct Stmt {
+    sqlite3_stmt* s = nullptr;
+    Stmt(sqlite3* db, const std::string& sql) {
+      if (sqlite3_prepare_v2(db, sql.c_str(), static_cast<int>(sql.size()), &s, nullptr) != SQLITE_OK)
+        throw std::runtime_error(std::string("store: ") + sqlite3_errmsg(db));
+    }
+    ~Stmt() { sqlite3_finalize(s); }
+  };
+
  public:
   explicit SqliteDb(const std::filesystem::path& file) {
     std::error_code ec;
@@ -63,6 +72,55 @@ class SqliteDb final : public Db {
     }
   }
 
+  class SqliteStatement final : public Statement {
+   public:
+    SqliteStatement(SqliteDb& db, const std::string& sql) : db_(db), st_(db.db_, sql) {}
+    bool run(const std::vector<Field>& params, Row* first) override {
+      sqlite3_stmt* s = st_.s;
+      for (std::size_t i = 0; i < params.size(); ++i) {
+        int idx = static_cast<int>(i + 1);
+        int rc = params[i] ? sqlite3_bind_text(s, idx, params[i]->data(), static_cast<int>(params[i]->size()),
+                                               SQLITE_STATIC)
+                           : sqlite3_bind_null(s, idx);
+        if (rc != SQLITE_OK) throw std::runtime_error(std::string("store: ") + sqlite3_errmsg(db_.db_));
+      }
+      bool got = false;
+      for (;;) {
+        int rc = sqlite3_step(s);
+        if (rc == SQLITE_DONE) break;
+        if (rc != SQLITE_ROW) {
+          std::string e = sqlite3_errmsg(db_.db_);
+          sqlite3_reset(s);
+          throw std::runtime_error("store: " + e);
+        }
+        if (got || !first) {
+          got = true;
+          continue;
+        }
+        got = true;
+        int n = sqlite3_column_count(s);
+        first->resize(static_cast<std::size_t>(n));
+        for (int c = 0; c < n; ++c) {
+          auto& v = (*first)[static_cast<std::size_t>(c)];
+          if (sqlite3_column_type(s, c) == SQLITE_NULL) v.reset();
+          else
+            v.emplace(reinterpret_cast<const char*>(sqlite3_column_text(s, c)),
+                      static_cast<std::size_t>(sqlite3_column_bytes(s, c)));
+        }
+      }
+      sqlite3_reset(s);
+      return got;
+    }
+
+   private:
+    SqliteDb& db_;
+    Stmt st_;
+  };
+  std::int64_t last_insert_id() override { return sqlite3_last_insert_rowid(db_); }
+  std::unique_ptr<Statement> prepare(const std::string& sql) override {
+    return std::make_unique<SqliteStatement>(*this, sql);
+  }
+
   using Db::bulk_insert;
   void bulk_insert(const std::string& table, const std::vector<std::string>& columns, const RowSource& next) override {
     std::string sql = "INSERT INTO " + table + " (", marks;
@@ -89,15 +147,6 @@ class SqliteDb final : public Db {
   void rollback() noexcept override { sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr); }
 
  private:
-  struct Stmt {
-    sqlite3_stmt* s = nullptr;
-    Stmt(sqlite3* db, const std::string& sql) {
-      if (sqlite3_prepare_v2(db, sql.c_str(), static_cast<int>(sql.size()), &s, nullptr) != SQLITE_OK)
-        throw std::runtime_error(std::string("store: ") + sqlite3_errmsg(db));
-    }
-    ~Stmt() { sqlite3_finalize(s); }
-  };
-
   void bind(sqlite3_stmt* s, const Row& params) {
     for (std::size_t i = 0; i < params.size(); ++i) {
       int idx = static_cast<int>(i + 1);

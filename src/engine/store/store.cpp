@@ -173,6 +173,30 @@ void Db::bulk_insert(const std::string& table, const std::vector<std::string>& c
   bulk_insert(table, columns, rows);
 }
 
+namespace {
+class QueryStatement final : public Statement {
+ public:
+  QueryStatement(Db& db, std::string sql) : db_(db), sql_(std::move(sql)) {}
+  bool run(const std::vector<Field>& params, Row* first) override {
+    Row p;
+    p.reserve(params.size());
+    for (auto& f : params) p.push_back(f ? Value(std::string(*f)) : Value());
+    auto rows = db_.query(sql_, p);
+    if (rows.empty()) return false;
+    if (first) *first = std::move(rows[0]);
+    return true;
+  }
+
+ private:
+  Db& db_;
+  std::string sql_;
+};
+}  // namespace
+
+std::int64_t Db::last_insert_id() { throw std::logic_error("store: last_insert_id is not supported by " + backend()); }
+
+std::unique_ptr<Statement> Db::prepare(const std::string& sql) { return std::make_unique<QueryStatement>(*this, sql); }
+
 std::unique_ptr<Store> Store::open(const std::string& url) {
   if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0)
     return std::make_unique<Store>(open_postgres(url));
@@ -312,7 +336,116 @@ std::int64_t Store::stage_sorted(const std::function<const ObservationRow*()>& n
   return n;
 }
 
+std::int64_t Store::record_sorted(AcquisitionInfo acq, const std::function<const ObservationRow*()>& next,
+                                  std::int64_t* nrows) {
+  if (backend_ != "sqlite") {
+    stage_begin();
+    stage_sorted(next);
+    return record_staged(std::move(acq), nrows);
+  }
+  Txn t(*db_);
+  std::int64_t id = insert_acquisition(acq);
+  std::string acq_id = std::to_string(id);
+  auto get_obs = db_->prepare("SELECT id, kind, value FROM observables WHERE cat = ? AND key = ?");
+  auto put_obs = db_->prepare(
+      "INSERT INTO observables (cat, key, kind, value) VALUES (?, ?, ?, ?)");  // absent: looked up first
+  const std::string cols = "acq_id, obs_id, module_id, kind, value, record_ref, first_seen, last_seen, count, level";
+  const std::string sighting_columns = " (" + cols + ")";
+  auto put_sighting = db_->prepare(std::string("INSERT INTO sightings") + sighting_columns +
+                                   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  // Sightings of observables stored before: their ids are scattered, so they are appended to a
+  // temporary table and inserted sorted by id at the end (the sightings_obs index is walked in
+  // order instead of at random).
+  db_->exec("CREATE TEMP TABLE IF NOT EXISTS bridle_later (acq_id INTEGER, obs_id INTEGER, module_id INTEGER, kind TEXT,"
+            " value TEXT, record_ref TEXT, first_seen TEXT, last_seen TEXT, count INTEGER, level INTEGER);"
+            " DELETE FROM temp.bridle_later");
+  auto put_later = db_->prepare(std::string("INSERT INTO temp.bridle_later") + sighting_columns +
+                                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  auto get_module = db_->prepare("SELECT id FROM modules WHERE slug = ? AND artifact = ?");
+  auto put_module = db_->prepare("INSERT INTO modules (slug, artifact) VALUES (?, ?) RETURNING id");
+  std::map<std::pair<std::string, std::string>, std::string> module_ids;
+  auto module_id = [&](const ObservationRow& r) -> const std::string& {
+    auto key = std::make_pair(r.module, r.artifact);
+    auto it = module_ids.find(key);
+    if (it != module_ids.end()) return it->second;
+    Row row;
+    if (!get_module->run({r.module, r.artifact}, &row)) put_module->run({r.module, r.artifact}, &row);
+    return module_ids.emplace(std::move(key), s(row.at(0))).first->second;
+  };
+  // One (cat, key) at a time: its rows (one per module) are buffered, so that a new
+  // observable gets MIN(kind), MIN(value) of them, as record_staged's GROUP BY does.
+  std::vector<ObservationRow> group;
+  std::vector<std::string> values;  // db_text(value) of each row of the group
+  std::size_t used = 0;
+  std::int64_t n = 0;
+  Row obs_row;
+  std::string count, level;
+  std::vector<Field> f(10);
+  auto flush = [&]() {
+    if (used == 0) return;
+    const ObservationRow& g0 = group[0];
+    bool existing = get_obs->run({g0.cat, g0.key}, &obs_row);
+    if (!existing) {
+      std::size_t kmin = 0, vmin = 0;
+      for (std::size_t i = 1; i < used; ++i) {
+        if (group[i].kind < group[kmin].kind) kmin = i;
+        if (values[i] < values[vmin]) vmin = i;
+      }
+      put_obs->run({g0.cat, g0.key, group[kmin].kind, values[vmin]});
+      obs_row = {std::to_string(db_->last_insert_id()), group[kmin].kind, values[vmin]};
+    }
+    const std::string& obs_id = *obs_row.at(0);
+    for (std::size_t i = 0; i < used; ++i) {
+      const ObservationRow& r = group[i];
+      count = std::to_string(r.count);
+      level = std::to_string(static_cast<int>(r.level));
+      f[0] = acq_id;
+      f[1] = obs_id;
+      f[2] = module_id(r);
+      f[3] = r.kind == s(obs_row[1]) ? Field() : Field(r.kind);
+      f[4] = values[i] == s(obs_row[2]) ? Field() : Field(values[i]);
+      f[5] = r.record_ref;
+      f[6] = r.first_seen.empty() ? Field() : Field(r.first_seen);
+      f[7] = r.last_seen.empty() ? Field() : Field(r.last_seen);
+      f[8] = count;
+      f[9] = level;
+      (existing ? put_later : put_sighting)->run(f);
+    }
+    n += static_cast<std::int64_t>(used);
+    used = 0;
+  };
+  while (const ObservationRow* r = next()) {
+    if (used && (r->cat != group[0].cat || r->key != group[0].key)) flush();
+    if (group.size() <= used) {
+      group.emplace_back();
+      values.emplace_back();
+    }
+    group[used] = *r;
+    values[used] = db_text(r->value);
+    ++used;
+  }
+  flush();
+  db_->exec(std::string("INSERT INTO sightings") + sighting_columns + " SELECT " + cols +
+            " FROM temp.bridle_later WHERE 1 = 1 ORDER BY obs_id, module_id");
+  db_->exec("DELETE FROM temp.bridle_later");
+  if (nrows) *nrows = n;
+  t.commit();
+  return id;
+}
+
 std::int64_t Store::record(AcquisitionInfo acq, const std::vector<ObservationRow>& obs) {
+  // Unique rows (a sink's) are recorded in key order straight away; others are merged first.
+  std::vector<const ObservationRow*> order;
+  order.reserve(obs.size());
+  for (auto& o : obs) order.push_back(&o);
+  auto key = [](const ObservationRow* o) { return std::tie(o->cat, o->key, o->module, o->artifact); };
+  std::sort(order.begin(), order.end(), [&](auto* a, auto* b) { return key(a) < key(b); });
+  bool unique = std::adjacent_find(order.begin(), order.end(), [&](auto* a, auto* b) { return key(a) == key(b); }) ==
+                order.end();
+  if (unique) {
+    std::size_t i = 0;
+    return record_sorted(std::move(acq), [&]() -> const ObservationRow* { return i < order.size() ? order[i++] : nullptr; });
+  }
   stage_begin();
   constexpr std::size_t kChunk = 50000;
   for (std::size_t start = 0; start < obs.size(); start += kChunk)
@@ -321,9 +454,7 @@ std::int64_t Store::record(AcquisitionInfo acq, const std::vector<ObservationRow
   return record_staged(std::move(acq));
 }
 
-std::int64_t Store::record_staged(AcquisitionInfo acq, std::int64_t* nrows) {
-  if (!staging_ready_) stage_begin();
-  Txn t(*db_);
+std::int64_t Store::insert_acquisition(AcquisitionInfo& acq) {
   bool pg = backend_ == "postgresql";
   std::vector<Row> old;
   if (!acq.input_sha256.empty())
@@ -345,6 +476,13 @@ std::int64_t Store::record_staged(AcquisitionInfo acq, std::int64_t* nrows) {
        acq.tool_version, acq.indicator_digest, acq.verdict,
        acq.summary.dump(-1, ' ', false, Json::error_handler_t::replace)});
   std::int64_t id = i64(rows.at(0).at(0));
+  return id;
+}
+
+std::int64_t Store::record_staged(AcquisitionInfo acq, std::int64_t* nrows) {
+  if (!staging_ready_) stage_begin();
+  Txn t(*db_);
+  std::int64_t id = insert_acquisition(acq);
   // New dictionary entries in key order (concurrent PostgreSQL writers lock them in the same
   // order: no deadlock), then this acquisition's sightings by a join.
   db_->exec("INSERT INTO modules (slug, artifact) SELECT DISTINCT module, artifact FROM bridle_stage WHERE 1 = 1"

@@ -28,6 +28,16 @@ using Field = std::optional<std::string_view>;  // NULL or text, valid until the
 // Fills the fields of the next row (false: no more rows).
 using RowSource = std::function<bool(std::vector<Field>&)>;
 
+// A statement prepared once and run many times (SQLite: sqlite3_stmt; the default goes through
+// Db::query).
+class Statement {
+ public:
+  virtual ~Statement() = default;
+  // Runs the statement with these parameters; the first result row, if any, goes to `first`.
+  // Returns whether a row came back.
+  virtual bool run(const std::vector<Field>& params, Row* first = nullptr) = 0;
+};
+
 // The little a Store needs from a database. SQL uses '?' placeholders; errors throw
 // std::runtime_error.
 class Db {
@@ -38,6 +48,9 @@ class Db {
   virtual std::vector<Row> query(const std::string& sql, const Row& params = {}) = 0;
   // One statement run for many parameter rows (inside the caller's transaction).
   virtual void exec_many(const std::string& sql, const std::vector<Row>& rows) = 0;
+  virtual std::unique_ptr<Statement> prepare(const std::string& sql);
+  // Row id of the last row inserted on this connection (SQLite only; the default throws).
+  virtual std::int64_t last_insert_id();
   virtual void begin() = 0;  // a write transaction (SQLite: BEGIN IMMEDIATE)
   virtual void commit() = 0;
   virtual void rollback() noexcept = 0;
@@ -129,6 +142,14 @@ class Store {
   // each insert lands at the end of the staging B-tree. `next` returns nullptr at the end.
   // Returns the number of rows.
   std::int64_t stage_sorted(const std::function<const ObservationRow*()>& next);
+  // Records an acquisition from rows unique per (cat, key, module, artifact) in that order (as
+  // stage_sorted), in one transaction: the same result as stage_sorted + record_staged. SQLite
+  // writes them straight into observables and sightings with prepared statements (new
+  // observables get ids in key order, so their sightings are appended in (obs_id, module_id)
+  // order; sightings of observables already stored go through a temporary table sorted by id);
+  // PostgreSQL stages them (COPY) and merges with SQL.
+  std::int64_t record_sorted(AcquisitionInfo acq, const std::function<const ObservationRow*()>& next,
+                             std::int64_t* rows = nullptr);
   std::vector<AcquisitionInfo> list();
   std::optional<AcquisitionInfo> get(std::int64_t id);
   std::vector<ObservationRow> observations(std::int64_t id);
@@ -158,6 +179,9 @@ class Store {
   void migrate();
   std::string dialect(const std::string& sql) const;  // {ID}, {C}, {CLUSTERED} for this backend
   void delete_acquisition(const std::string& id, bool collect_observables);
+  // In the caller's transaction: replaces an earlier record of this input, inserts the
+  // acquisition row, returns its id.
+  std::int64_t insert_acquisition(AcquisitionInfo& acq);
   std::unique_ptr<Db> db_;
   std::string backend_;
   bool staging_ready_ = false;

@@ -301,6 +301,29 @@ void StoreSink::spill_locked() {
 void StoreSink::finish() {
   if (!store_) return;
   std::lock_guard lock(mu_);
+  merge_locked([this](const MergedRows& next) { store_->stage_sorted(next); });
+}
+
+std::int64_t StoreSink::record(AcquisitionInfo acq, std::int64_t* rows) {
+  if (!store_) throw std::logic_error("StoreSink::record without stream_to");
+  std::lock_guard lock(mu_);
+  std::int64_t id = 0;
+  merge_locked([&](const MergedRows& next) { id = store_->record_sorted(std::move(acq), next, rows); });
+  return id;
+}
+
+void StoreSink::merge_locked(const std::function<void(const MergedRows&)>& consume) {
+  struct Done {  // the runs are dropped and the sink detached, also on errors
+    StoreSink& s;
+    ~Done() {
+      s.runs_.clear();
+      s.runs_end_ = 0;
+      if (s.runs_file_) std::fclose(s.runs_file_);
+      s.runs_file_ = nullptr;
+      s.store_ = nullptr;
+      s.clear_chunk_locked();
+    }
+  } done{*this};
   spill_locked();
   if (runs_file_ && std::fflush(runs_file_) != 0) throw std::runtime_error("store: cannot write the run file");
   int fd = runs_file_ ? fileno(runs_file_) : -1;
@@ -324,7 +347,7 @@ void StoreSink::finish() {
     if (readers[i].next()) heap.push(i);
   ObservationRow row;
   std::string cur;
-  store_->stage_sorted([&]() -> const ObservationRow* {
+  consume([&]() -> const ObservationRow* {
     if (heap.empty()) return nullptr;
     std::size_t r = heap.top();
     heap.pop();
@@ -358,13 +381,6 @@ void StoreSink::finish() {
     }
     return &row;
   });
-  runs_.clear();
-  runs_end_ = 0;
-  if (runs_file_) {
-    std::fclose(runs_file_);
-    runs_file_ = nullptr;
-  }
-  store_ = nullptr;
 }
 
 ObservationRow StoreSink::row_of(const Slot& s) const {

@@ -15,6 +15,7 @@
 #pragma once
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -47,6 +48,9 @@ class StoreSink final : public ObservationSink {
   void stream_to(Store& store, std::size_t chunk_keys = kDefaultChunk);
   // Merges the runs and what is left into the store's staging table; the sink is empty after.
   void finish();
+  // Merges the runs and what is left and records them with `acq` (Store::record_sorted, one
+  // transaction; `rows`: how many). The sink is empty after. Requires stream_to().
+  std::int64_t record(AcquisitionInfo acq, std::int64_t* rows = nullptr);
   // Without stream_to: every row; with it, only the rows of the current (unspilled) chunk.
   std::vector<ObservationRow> rows() const;
   // Moves the rows out (the sink is empty afterwards).
@@ -73,7 +77,9 @@ class StoreSink final : public ObservationSink {
  private:
   std::uint16_t module_index_locked(const std::string& slug);
   void clear_chunk_locked();
-  void spill_locked();  // the current chunk as one sorted run to the run file
+  void spill_locked();
+  using MergedRows = std::function<const ObservationRow*()>;
+  void merge_locked(const std::function<void(const MergedRows&)>& consume);  // the current chunk as one sorted run to the run file
   ObservationRow row_of(const Slot& s) const;
   std::string_view text(std::uint32_t off, std::uint32_t len) const { return {arena_.data() + off, len}; }
 
