@@ -123,6 +123,10 @@ void dump_indented(std::string& out, const Json& j, std::size_t indent) {
 
 void append_mvt(std::string& out, const Json& j, std::size_t indent) { dump_indented(out, j, indent); }
 
+void append_mvt_string(std::string& out, std::string_view s) {
+  if (!append_ascii_json_string(out, s, true)) append_slow(out, Json(std::string(s)));
+}
+
 std::string dump_mvt(const Json& j) {
   std::string out;
   dump_indented(out, j, 0);
@@ -262,6 +266,23 @@ std::string python_repr(const Json& j) {
   std::string out;
   repr(j, out);
   return out;
+}
+
+void append_python_repr(std::string& out, const Json& j) { repr(j, out); }
+
+void append_csv_field(std::string& out, std::string_view s) {
+  out += '"';
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c != '"' && c != '\\') continue;
+    out.append(s.data() + run, i - run);
+    out += c;
+    out += c;
+    run = i + 1;
+  }
+  out.append(s.data() + run, s.size() - run);
+  out += '"';
 }
 
 std::string csv_field(const std::string& s) {

@@ -43,6 +43,7 @@ class JsonListWriter {
 // Python repr() of a JSON value as MVT's alerts_timeline.csv shows event dicts:
 // {'a': 'x', 'b': None, 'c': True, 'd': 1.0}.
 std::string python_repr(const Json& j);
+void append_python_repr(std::string& out, const Json& j);
 
 // Appends s as a quoted JSON string the way nlohmann's serializer writes ASCII: printable
 // ASCII copied, the short escapes for \b \t \n \f \r \" \\, other control bytes as \u00xx,
@@ -50,6 +51,12 @@ std::string python_repr(const Json& j);
 // timeline.jsonl). False, nothing appended, when s has a byte >= 0x80: the caller falls back
 // to nlohmann for its UTF-8 decoding and replacement rules.
 bool append_ascii_json_string(std::string& out, std::string_view s, bool escape_del);
+
+// A JSON string as dump_mvt writes it (ASCII-escaped, invalid UTF-8 replaced).
+void append_mvt_string(std::string& out, std::string_view s);
+
+// csv_field(s) appended to out.
+void append_csv_field(std::string& out, std::string_view s);
 
 // One CSV field, QUOTE_ALL with doubled quotes (Python csv, escapechar '\\').
 std::string csv_field(const std::string& s);

@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <mutex>
 #include <queue>
@@ -28,68 +29,13 @@ struct TimelineRuns {
   std::size_t counter = 0;
 };
 
-struct AlertSpill {
-  std::unique_ptr<TempDir> dir;
-  std::FILE* f = nullptr;
-  std::mutex mu;
-  std::uint64_t size = 0;
-  bool failed = false;
-  ~AlertSpill() {
-    if (f) std::fclose(f);
-  }
-  // Moves a.event into the file (CBOR); false (event left in place) on I/O failure.
-  bool put(const std::shared_ptr<AlertSpill>& self, Alert& a) {
-    std::vector<std::uint8_t> bytes = Json::to_cbor(a.event);
-    std::lock_guard<std::mutex> lk(mu);
-    if (failed) return false;
-    if (!f) {
-      try {
-        dir = std::make_unique<TempDir>("bridle-alerts");
-      } catch (...) {
-        failed = true;
-        return false;
-      }
-      f = std::fopen((dir->path() / "events").c_str(), "w+b");
-      if (!f) {
-        failed = true;
-        return false;
-      }
-    }
-    if (std::fseek(f, 0, SEEK_END) != 0 || std::fwrite(bytes.data(), 1, bytes.size(), f) != bytes.size()) {
-      failed = true;
-      return false;
-    }
-    a.spill = self;
-    a.spill_offset = size;
-    a.spill_size = bytes.size();
-    size += bytes.size();
-    a.event = Json();
-    return true;
-  }
-  Json get(std::uint64_t off, std::uint64_t n) {
-    std::vector<std::uint8_t> bytes(static_cast<std::size_t>(n));
-    {
-      std::lock_guard<std::mutex> lk(mu);
-      if (!f || std::fflush(f) != 0 || std::fseek(f, static_cast<long>(off), SEEK_SET) != 0 ||
-          std::fread(bytes.data(), 1, bytes.size(), f) != bytes.size())
-        return Json();
-    }
-    return Json::from_cbor(bytes, true, false);
-  }
-};
-
-Json Alert::load_event() const {
-  if (!spill) return event;
-  return spill->get(spill_offset, spill_size);
-}
-
 Json alert_json(const Alert& a) {
   Json j;
   j["level"] = level_name(a.level);
   j["module"] = a.module;
   j["message"] = a.message;
   j["event_time"] = a.event_time;
-  j["event"] = a.load_event();
+  j["event"] = a.event;
   if (a.matched)
     j["matched_indicator"] = {{"value", a.matched->value}, {"type", a.matched->type},
                               {"name", a.matched->name},
@@ -191,6 +137,543 @@ std::string log_time() {
   return buf;
 }
 
+// ---- Alert streams -------------------------------------------------------------------------
+
+// Bytes an alert stream keeps in memory before moving them to its file, and the size of the
+// sorted runs of alerts_timeline.csv lines. BRIDLE_ALERTS_IN_MEMORY=0 spills every alert at
+// once (tests use it to exercise the file paths).
+std::size_t stream_budget() { return alerts_in_memory() == 0 ? 0 : std::size_t{1} << 20; }
+std::size_t csv_run_budget() { return alerts_in_memory() == 0 ? 0 : std::size_t{4} << 20; }
+// Sorted CSV runs of one merge level merged into one of the next level.
+constexpr std::size_t kCsvFanIn = 16;
+
+int level_slot(Level l) {
+  int v = static_cast<int>(l) / 10;
+  return v < 0 ? 0 : v > 4 ? 4 : v;
+}
+
+// Bytes appended in memory and moved to a file past a budget, read back in order. When the
+// file cannot be created the bytes stay in memory (correct, only not bounded); a failed write
+// makes the buffer unreadable (`broken`), which the writers report.
+struct SpillBuf {
+  std::string mem;
+  std::FILE* f = nullptr;
+  std::filesystem::path path;
+  std::uint64_t in_file = 0;
+  bool no_file = false, broken = false;
+  SpillBuf() = default;
+  SpillBuf(const SpillBuf&) = delete;
+  SpillBuf& operator=(const SpillBuf&) = delete;
+  ~SpillBuf() { close(); }
+  void close() {
+    if (f) std::fclose(f);
+    f = nullptr;
+  }
+  std::uint64_t size() const { return in_file + mem.size(); }
+  bool open(const std::filesystem::path& p) {
+    path = p;
+    f = std::fopen(p.c_str(), "wb");
+    if (!f) no_file = true;
+    return f != nullptr;
+  }
+  // Writes the memory part to the file (opened at `p()` on first use) when over `budget`.
+  template <class PathFn>
+  void maybe_spill(std::size_t budget, PathFn&& p) {
+    if (mem.size() <= budget || no_file || broken) return;
+    if (!f) {
+      auto np = p();
+      if (!np || !open(*np)) {
+        no_file = true;
+        return;
+      }
+    }
+    write_mem();
+  }
+  void write_mem() {
+    if (!f || mem.empty() || broken) return;
+    if (std::fwrite(mem.data(), 1, mem.size(), f) != mem.size()) broken = true;
+    in_file += mem.size();
+    mem.clear();
+    if (mem.capacity() > (std::size_t{4} << 20)) std::string().swap(mem);
+  }
+  // Everything to the file (when there is one) and the file closed.
+  bool finish() {
+    write_mem();
+    if (f && std::fclose(f) != 0) broken = true;
+    f = nullptr;
+    return !broken;
+  }
+  // fn gets the bytes [from, size() - back) in chunks; false when the file cannot be read.
+  bool read(std::uint64_t from, std::uint64_t back, const std::function<void(std::string_view)>& fn) const {
+    if (broken) return false;
+    std::uint64_t total = size();
+    if (from + back > total) return false;
+    std::uint64_t end = total - back;
+    if (from < in_file) {
+      if (f && std::fflush(f) != 0) return false;
+      std::FILE* r = std::fopen(path.c_str(), "rb");
+      if (!r) return false;
+      bool ok = fseeko(r, static_cast<off_t>(from), SEEK_SET) == 0;
+      std::uint64_t left = std::min(in_file, end) - from;
+      std::vector<char> buf(std::size_t{1} << 20);
+      while (ok && left > 0) {
+        std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(left, buf.size()));
+        ok = std::fread(buf.data(), 1, n, r) == n;
+        if (ok) fn(std::string_view(buf.data(), n));
+        left -= n;
+      }
+      std::fclose(r);
+      if (!ok) return false;
+    }
+    if (end > in_file) {
+      std::uint64_t b = from > in_file ? from - in_file : 0;
+      fn(std::string_view(mem).substr(static_cast<std::size_t>(b), static_cast<std::size_t>(end - in_file - b)));
+    }
+    return true;
+  }
+};
+
+// One alerts_timeline.csv line with its sort key (event time, then order of the alert).
+struct CsvEntry {
+  std::string time;
+  std::uint64_t seq = 0;
+  std::string line;
+};
+
+bool csv_less(const CsvEntry& a, const CsvEntry& b) {
+  int c = a.time.compare(b.time);
+  return c != 0 ? c < 0 : a.seq < b.seq;
+}
+
+void put_csv_entry(std::string& out, const CsvEntry& e) {
+  put_str(out, e.time);
+  out.append(reinterpret_cast<const char*>(&e.seq), 8);
+  put_str(out, e.line);
+}
+
+bool read_csv_entry(std::FILE* f, CsvEntry& e) {
+  return get_str(f, e.time) && std::fread(&e.seq, 8, 1, f) == 1 && get_str(f, e.line);
+}
+
+// A cursor over a sorted run file or over sorted in-memory entries.
+struct CsvCursor {
+  std::FILE* f = nullptr;
+  const std::vector<CsvEntry>* mem = nullptr;
+  std::size_t next_mem = 0;
+  std::size_t stream = 0;  // module order (the merge across modules)
+  CsvEntry buf;
+  const CsvEntry* cur = nullptr;
+  std::vector<char> vbuf;
+  bool open(const std::filesystem::path& p) {
+    f = std::fopen(p.c_str(), "rb");
+    if (!f) return false;
+    vbuf.resize(std::size_t{64} << 10);
+    std::setvbuf(f, vbuf.data(), _IOFBF, vbuf.size());
+    return true;
+  }
+  bool advance() {
+    if (f) {
+      cur = read_csv_entry(f, buf) ? &buf : nullptr;
+    } else if (mem && next_mem < mem->size()) {
+      cur = &(*mem)[next_mem++];
+    } else {
+      cur = nullptr;
+    }
+    return cur != nullptr;
+  }
+  ~CsvCursor() {
+    if (f) std::fclose(f);
+  }
+};
+
+// k-way merge of cursors by (time, stream, seq); fn gets each entry once, in order.
+bool merge_csv(std::vector<std::unique_ptr<CsvCursor>>& cursors, const std::function<void(const CsvEntry&, std::size_t)>& fn) {
+  auto greater = [&](std::size_t a, std::size_t b) {
+    const CsvEntry& x = *cursors[a]->cur;
+    const CsvEntry& y = *cursors[b]->cur;
+    int c = x.time.compare(y.time);
+    if (c != 0) return c > 0;
+    if (cursors[a]->stream != cursors[b]->stream) return cursors[a]->stream > cursors[b]->stream;
+    return x.seq > y.seq;
+  };
+  std::priority_queue<std::size_t, std::vector<std::size_t>, decltype(greater)> heap(greater);
+  for (std::size_t i = 0; i < cursors.size(); ++i)
+    if (cursors[i]->advance()) heap.push(i);
+  while (!heap.empty()) {
+    std::size_t i = heap.top();
+    heap.pop();
+    fn(*cursors[i]->cur, cursors[i]->stream);
+    if (cursors[i]->advance()) heap.push(i);
+  }
+  for (auto& c : cursors)
+    if (c->f && std::ferror(c->f)) return false;
+  return true;
+}
+
+// The alerts_timeline.csv lines of one module: sorted runs in files (merged by levels of
+// kCsvFanIn, so a run with every alert spilled stays a handful of files) plus the newest
+// lines in memory.
+struct CsvRuns {
+  std::vector<CsvEntry> mem;
+  std::size_t mem_bytes = 0;
+  std::vector<std::vector<std::filesystem::path>> levels;
+  bool no_file = false, broken = false;
+
+  template <class PathFn>
+  void add(CsvEntry e, std::size_t budget, PathFn&& p) {
+    mem_bytes += e.time.size() + e.line.size() + sizeof(CsvEntry);
+    mem.push_back(std::move(e));
+    if (mem_bytes > budget && !no_file && !broken) spill(p);
+  }
+  template <class PathFn>
+  void spill(PathFn&& p) {
+    std::sort(mem.begin(), mem.end(), csv_less);
+    auto path = p();
+    if (!path) {
+      no_file = true;
+      return;
+    }
+    std::FILE* f = std::fopen(path->c_str(), "wb");
+    if (!f) {
+      no_file = true;
+      return;
+    }
+    std::string buf;
+    bool ok = true;
+    for (auto& e : mem) {
+      put_csv_entry(buf, e);
+      if (buf.size() > (std::size_t{1} << 20)) {
+        ok = ok && std::fwrite(buf.data(), 1, buf.size(), f) == buf.size();
+        buf.clear();
+      }
+    }
+    ok = ok && std::fwrite(buf.data(), 1, buf.size(), f) == buf.size();
+    ok = (std::fclose(f) == 0) && ok;
+    if (!ok) {
+      broken = true;
+      return;
+    }
+    mem.clear();
+    if (mem.capacity() > 65536) std::vector<CsvEntry>().swap(mem);
+    mem_bytes = 0;
+    add_run(0, *path, p);
+  }
+  template <class PathFn>
+  void add_run(std::size_t level, std::filesystem::path run, PathFn&& p) {
+    if (levels.size() <= level) levels.resize(level + 1);
+    levels[level].push_back(std::move(run));
+    if (levels[level].size() < kCsvFanIn) return;
+    auto out = p();
+    if (!out) return;  // left unmerged: more files, still correct
+    std::FILE* f = std::fopen(out->c_str(), "wb");
+    if (!f) return;
+    std::vector<std::unique_ptr<CsvCursor>> cursors;
+    bool ok = true;
+    for (auto& r : levels[level]) {
+      cursors.push_back(std::make_unique<CsvCursor>());
+      ok = cursors.back()->open(r) && ok;
+    }
+    std::string buf;
+    ok = ok && merge_csv(cursors, [&](const CsvEntry& e, std::size_t) {
+      put_csv_entry(buf, e);
+      if (buf.size() > (std::size_t{1} << 20)) {
+        ok = ok && std::fwrite(buf.data(), 1, buf.size(), f) == buf.size();
+        buf.clear();
+      }
+    });
+    ok = ok && std::fwrite(buf.data(), 1, buf.size(), f) == buf.size();
+    ok = (std::fclose(f) == 0) && ok;
+    cursors.clear();
+    if (!ok) {
+      std::error_code ec;
+      std::filesystem::remove(*out, ec);
+      return;  // the level keeps its runs
+    }
+    for (auto& r : levels[level]) {
+      std::error_code ec;
+      std::filesystem::remove(r, ec);
+    }
+    levels[level].clear();
+    add_run(level + 1, std::move(*out), p);
+  }
+  void sort_mem() { std::sort(mem.begin(), mem.end(), csv_less); }
+};
+
+// Brief record: level, message, event time and matched indicator (no event).
+void put_brief(std::string& out, Level level, const std::string& message, const std::string& event_time,
+               const std::optional<MatchedIndicator>& m) {
+  out += static_cast<char>(level_slot(level));
+  out += static_cast<char>(m ? 1 : 0);
+  put_str(out, message);
+  put_str(out, event_time);
+  if (m) {
+    put_str(out, m->value);
+    put_str(out, m->type);
+    put_str(out, m->name);
+    put_str(out, m->stix2_file_name);
+  }
+}
+
+// Reads brief records from chunks of bytes (records may straddle chunks).
+class BriefReader {
+ public:
+  explicit BriefReader(Alert& a) : a_(a) {}
+  template <class Fn>
+  void feed(std::string_view chunk, Fn&& fn) {
+    pending_.append(chunk);
+    std::size_t p = 0;
+    while (parse(p)) fn(a_);
+    pending_.erase(0, p);
+  }
+  bool done() const { return pending_.empty(); }
+
+ private:
+  bool str(std::size_t& p, std::string& s) {
+    if (pending_.size() - p < 4) return false;
+    std::uint32_t n;
+    std::memcpy(&n, pending_.data() + p, 4);
+    if (pending_.size() - p - 4 < n) return false;
+    s.assign(pending_, p + 4, n);
+    p += 4 + n;
+    return true;
+  }
+  bool parse(std::size_t& p) {
+    std::size_t q = p;
+    if (pending_.size() - q < 2) return false;
+    int slot = pending_[q];
+    bool has_m = pending_[q + 1] != 0;
+    q += 2;
+    if (!str(q, a_.message) || !str(q, a_.event_time)) return false;
+    if (has_m) {
+      MatchedIndicator m;
+      if (!str(q, m.value) || !str(q, m.type) || !str(q, m.name) || !str(q, m.stix2_file_name)) return false;
+      a_.matched = std::move(m);
+    } else {
+      a_.matched.reset();
+    }
+    a_.level = static_cast<Level>(slot * 10);
+    p = q;
+    return true;
+  }
+  Alert& a_;
+  std::string pending_;
+};
+
+// The alerts.json / <slug>_detected.json element of an alert, as JsonListWriter writes
+// alert_json(a) (dump_mvt at list indent), without building the JSON object.
+void append_alert_element(std::string& out, Level level, const std::string& module, const std::string& message,
+                          const std::string& event_time, const Json& event, const std::optional<MatchedIndicator>& m) {
+  out += "    {\n        \"level\": ";
+  append_mvt_string(out, level_name(level));
+  out += ",\n        \"module\": ";
+  append_mvt_string(out, module);
+  out += ",\n        \"message\": ";
+  append_mvt_string(out, message);
+  out += ",\n        \"event_time\": ";
+  append_mvt_string(out, event_time);
+  out += ",\n        \"event\": ";
+  append_mvt(out, event, 8);
+  out += ",\n        \"matched_indicator\": ";
+  if (m) {
+    out += "{\n            \"value\": ";
+    append_mvt_string(out, m->value);
+    out += ",\n            \"type\": ";
+    append_mvt_string(out, m->type);
+    out += ",\n            \"name\": ";
+    append_mvt_string(out, m->name);
+    out += ",\n            \"stix2_file_name\": ";
+    append_mvt_string(out, m->stix2_file_name);
+    out += "\n        }";
+  } else {
+    out += "null";
+  }
+  out += "\n    }";
+}
+
+}  // namespace
+
+struct AlertStreams::Stream {
+  AlertStreams* owner = nullptr;
+  std::string slug, name;
+  std::size_t index = 0;    // module order
+  std::size_t log_pos = 0;  // its alert log lines come after result.log[0, log_pos)
+  std::size_t counts[5] = {0, 0, 0, 0, 0};
+  std::size_t total = 0;
+  // Elements: "[\n" + elements joined by ",\n" (+ "\n]" once closed). With an output folder
+  // this is <slug>_detected.json itself.
+  bool want_elements = false, want_csv = false;
+  std::optional<std::filesystem::path> detected;  // the file elements go to, when set
+  SpillBuf elements, brief;
+  CsvRuns csv;
+  bool closed = false;
+
+  auto temp() {
+    return [this] { return owner->temp_path(); };
+  }
+
+  void add(Level level, const std::string& message, const std::string& event_time, const Json& event,
+           const std::optional<MatchedIndicator>& m) {
+    ++counts[level_slot(level)];
+    std::uint64_t seq = total++;
+    put_brief(brief.mem, level, message, event_time, m);
+    brief.maybe_spill(stream_budget(), temp());
+    if (want_elements) {
+      if (seq == 0) {
+        if (detected) elements.open(*detected);
+        elements.mem += "[\n";
+      } else {
+        elements.mem += ",\n";
+      }
+      append_alert_element(elements.mem, level, slug, message, event_time, event, m);
+      if (detected) {
+        if (elements.mem.size() > stream_budget()) elements.write_mem();
+      } else {
+        elements.maybe_spill(stream_budget(), temp());
+      }
+    }
+    if (want_csv && !event_time.empty()) {
+      CsvEntry e;
+      e.time = event_time;
+      e.seq = seq;
+      append_csv_field(e.line, event_time);
+      e.line += ',';
+      append_csv_field(e.line, slug);
+      e.line += ',';
+      append_csv_field(e.line, message);
+      e.line += ',';
+      std::string repr;
+      append_python_repr(repr, event);
+      append_csv_field(e.line, repr);
+      e.line += "\r\n";
+      csv.add(std::move(e), csv_run_budget(), temp());
+    }
+  }
+
+  // No more alerts: the elements list closed (and written out when it is the detected file).
+  bool close() {
+    if (closed) return true;
+    closed = true;
+    bool ok = true;
+    if (want_elements && total > 0) {
+      elements.mem += "\n]";
+      if (detected) ok = elements.finish();
+    }
+    brief.write_mem();
+    csv.sort_mem();
+    return ok;
+  }
+};
+
+AlertStreams::AlertStreams() = default;
+AlertStreams::~AlertStreams() {
+  streams_.clear();  // files closed before the folder is removed
+  dir_.reset();
+}
+
+AlertStreams::Stream& AlertStreams::add_stream(const std::string& slug, const std::string& name) {
+  auto s = std::make_unique<Stream>();
+  s->owner = this;
+  s->slug = slug;
+  s->name = name;
+  s->index = streams_.size();
+  streams_.push_back(std::move(s));
+  return *streams_.back();
+}
+
+std::optional<std::filesystem::path> AlertStreams::temp_path() {
+  std::lock_guard<std::mutex> lk(mu_);
+  if (no_dir_) return std::nullopt;
+  if (!dir_) {
+    try {
+      dir_ = std::make_unique<TempDir>("bridle-alerts");
+    } catch (...) {
+      no_dir_ = true;
+      return std::nullopt;
+    }
+  }
+  return dir_->path() / ("s" + std::to_string(counter_++));
+}
+
+std::shared_ptr<AlertStreams> AlertStreams::from_alerts(const std::vector<Alert>& alerts) {
+  auto out = std::make_shared<AlertStreams>();
+  Stream* cur = nullptr;
+  for (auto& a : alerts) {
+    if (!cur || cur->slug != a.module) {
+      if (cur) cur->close();
+      cur = &out->add_stream(a.module, a.module_name);
+      cur->want_elements = cur->want_csv = true;
+    }
+    cur->add(a.level, a.message, a.event_time, a.event, a.matched);
+  }
+  if (cur) cur->close();
+  return out;
+}
+
+std::size_t AlertStreams::size() const {
+  std::size_t n = 0;
+  for (auto& s : streams_) n += s->total;
+  return n;
+}
+
+std::size_t AlertStreams::count(Level level) const {
+  std::size_t n = 0;
+  for (auto& s : streams_) n += s->counts[level_slot(level)];
+  return n;
+}
+
+bool AlertStreams::for_each_json_chunk(const std::function<void(std::string_view)>& fn) const {
+  bool first = true, ok = true;
+  for (auto& s : streams_) {
+    if (s->total == 0) continue;
+    if (!s->want_elements) return false;
+    if (!first) fn(",\n");
+    first = false;
+    // The elements between "[\n" and "\n]".
+    ok = s->elements.read(2, 2, fn) && ok;
+  }
+  return ok;
+}
+
+bool AlertStreams::for_each_csv_line(const std::function<void(std::string_view)>& fn) const {
+  std::vector<std::unique_ptr<CsvCursor>> cursors;
+  bool ok = true;
+  for (auto& s : streams_) {
+    if (s->total == 0) continue;
+    if (!s->want_csv || s->csv.broken) return false;
+    for (auto& level : s->csv.levels)
+      for (auto& run : level) {
+        auto c = std::make_unique<CsvCursor>();
+        c->stream = s->index;
+        ok = c->open(run) && ok;
+        cursors.push_back(std::move(c));
+      }
+    if (!s->csv.mem.empty()) {
+      auto c = std::make_unique<CsvCursor>();
+      c->stream = s->index;
+      c->mem = &s->csv.mem;
+      cursors.push_back(std::move(c));
+    }
+  }
+  if (!ok) return false;
+  return merge_csv(cursors, [&](const CsvEntry& e, std::size_t) { fn(e.line); });
+}
+
+bool AlertStreams::for_each_brief(const std::function<void(const Alert&)>& fn) const {
+  bool ok = true;
+  for (auto& s : streams_) {
+    if (s->total == 0) continue;
+    Alert a;
+    a.module = s->slug;
+    a.module_name = s->name;
+    BriefReader r(a);
+    ok = s->brief.read(0, 0, [&](std::string_view chunk) { r.feed(chunk, fn); }) && ok;
+    ok = ok && r.done();
+  }
+  return ok;
+}
+
+namespace {
+
 // Everything one module produced, merged into the ScanResult in module order.
 struct ModuleRun final : ModuleContext {
   const Engine& engine;
@@ -202,15 +685,15 @@ struct ModuleRun final : ModuleContext {
   std::unique_ptr<JsonListWriter> writer;
   Json document;            // Grouped / Document shapes
   bool has_document = false;
-  std::vector<Alert> alerts;
+  std::vector<Alert> alerts;  // the ones kept in memory (ScanResult::alerts)
+  AlertStreams::Stream* stream = nullptr;  // every alert
   std::vector<TimelineEntry> timeline;
   std::vector<LogLine> log_lines;
   std::vector<Json> urls;
   ModuleOutcome outcome;
   std::vector<Observation> obs_buf;
   std::vector<TimelineRow> rows_buf;
-  std::shared_ptr<AlertSpill> spill;
-  std::atomic<std::size_t>* kept_alerts = nullptr;  // events held in memory, whole run
+  std::atomic<std::size_t>* kept_alerts = nullptr;  // alerts held in memory, whole run
   // Progress (read by the progress thread): 0 waiting, 1 running, 2 done.
   std::atomic<int> state{0};
   std::atomic<std::size_t> records_done{0};
@@ -220,31 +703,59 @@ struct ModuleRun final : ModuleContext {
   bool* progress_line_shown = nullptr;
 
   ModuleRun(const Engine& e, Module& m, IosSource* i, AndroidSource* a, const ScanOptions& o,
-            std::shared_ptr<TimelineRuns> r, std::shared_ptr<AlertSpill> sp, std::atomic<std::size_t>* kept)
-      : engine(e), module(m), ios_(i), android_(a), opts(o), runs(std::move(r)), spill(std::move(sp)),
-        kept_alerts(kept) {
+            std::shared_ptr<TimelineRuns> r, AlertStreams::Stream* st, std::atomic<std::size_t>* kept)
+      : engine(e), module(m), ios_(i), android_(a), opts(o), runs(std::move(r)), stream(st), kept_alerts(kept) {
     outcome.name = m.info().name;
     outcome.slug = m.info().slug;
     if (opts.output_dir && m.info().shape == ModuleInfo::Shape::List)
       writer = std::make_unique<JsonListWriter>(*opts.output_dir / (m.info().slug + ".json"));
+    if (opts.output_dir) {
+      stream->want_elements = stream->want_csv = true;
+      stream->detected = *opts.output_dir / (m.info().slug + "_detected.json");
+    }
   }
 
   IosSource* ios() override { return ios_; }
   AndroidSource* android() override { return android_; }
   const ModuleOptions& options() const override { return opts.module_options; }
 
-  // Alerts from `first` on: events beyond the run's in-memory budget go to the spill file.
-  void bound_alerts(std::size_t first) {
-    for (std::size_t i = first; i < alerts.size(); ++i) {
-      if (kept_alerts->fetch_add(1, std::memory_order_relaxed) < alerts_in_memory()) continue;
-      spill->put(spill, alerts[i]);
-    }
+  // One alert: rendered into the module's stream; kept in memory too while the run's budget
+  // allows (`record` is moved there when the caller gives it away).
+  void add_alert(Level level, std::string message, std::string event_time, const Json& record, Json* owned,
+                 std::optional<MatchedIndicator> matched) {
+    stream->add(level, message, event_time, record, matched);
+    if (kept_alerts->fetch_add(1, std::memory_order_relaxed) >= alerts_in_memory()) return;
+    Alert a;
+    a.level = level;
+    a.module = module.info().slug;
+    a.module_name = module.info().name;
+    a.message = std::move(message);
+    a.event_time = std::move(event_time);
+    a.event = owned ? std::move(*owned) : record;
+    a.matched = std::move(matched);
+    alerts.push_back(std::move(a));
   }
 
   void process(const Json& record) {
-    std::size_t before = alerts.size();
-    engine.match_record(module, record, alerts);
-    if (alerts.size() != before) bound_alerts(before);
+    // Observations are computed once per record: for matching and for the store.
+    obs_buf.clear();
+    const bool matching = engine.matching();
+    if (matching || opts.observations) module.observe(record, obs_buf);
+    if (matching && !obs_buf.empty()) {
+      std::string event_time;
+      bool have_time = false;
+      engine.match_observations(module, obs_buf, [&](Level level, const IocMatch& m) {
+        if (!have_time) {
+          event_time = module.event_time(record);
+          have_time = true;
+        }
+        add_alert(level, m.message, event_time, record, nullptr,
+                  MatchedIndicator{m.indicator->raw_value.empty() ? m.indicator->value : m.indicator->raw_value,
+                                   std::string(ioc_mvt_bucket(m.indicator->type)),
+                                   m.collection ? m.collection->name : "",
+                                   m.collection ? m.collection->stix2_file_name : ""});
+      });
+    }
     rows_buf.clear();
     module.timeline(record, rows_buf);
     for (auto& r : rows_buf)
@@ -252,8 +763,6 @@ struct ModuleRun final : ModuleContext {
     if (timeline.size() >= spill_rows() && !spill_run(*runs, timeline))
       diag({Diagnostic::Severity::Warning, "", "", "could not spill timeline rows to a temporary file; keeping them in memory", false});
     if (opts.observations) {
-      obs_buf.clear();
-      module.observe(record, obs_buf);
       if (!obs_buf.empty())
         opts.observations->observe(module.info().slug, std::to_string(outcome.records), obs_buf,
                                    module.event_time(record));
@@ -285,15 +794,7 @@ struct ModuleRun final : ModuleContext {
   }
 
   void alert(Level level, std::string message, std::string event_time, Json record) override {
-    Alert a;
-    a.level = level;
-    a.module = module.info().slug;
-    a.module_name = module.info().name;
-    a.message = std::move(message);
-    a.event_time = std::move(event_time);
-    a.event = std::move(record);
-    alerts.push_back(std::move(a));
-    bound_alerts(alerts.size() - 1);
+    add_alert(level, std::move(message), std::move(event_time), record, &record, std::nullopt);
   }
 
   void collect_url(std::string url, std::string timestamp, std::string source) override {
@@ -349,12 +850,11 @@ struct ModuleRun final : ModuleContext {
     // De-duplicate the module's timeline rows (MVT does it per module) and sort.
     std::sort(timeline.begin(), timeline.end());
     timeline.erase(std::unique(timeline.begin(), timeline.end()), timeline.end());
-    outcome.alerts = alerts.size();
+    if (!stream->close()) diag({Diagnostic::Severity::Error, "", "", "cannot write " + stream->detected->string(), false});
+    outcome.alerts = stream->total;
     outcome.ran = true;
   }
 };
-
-std::string alert_log_text(const Alert& a) { return a.message; }
 
 // Modules whose artifacts grow with the device's history (messages, browsing, every file of
 // the backup), longest first as measured on bench/run's large acquisitions.
@@ -409,36 +909,58 @@ void Module::records_of(const Json& doc, const std::function<void(const Json&)>&
   }
 }
 
-void Engine::match_record(const Module& module, const Json& record, std::vector<Alert>& out) const {
-  if (!index_ || index_->empty()) return;
-  std::vector<Observation> obs;
-  module.observe(record, obs);
-  if (obs.empty()) return;
+bool Engine::matching() const { return index_ && !index_->empty(); }
+
+void Engine::match_observations(const Module& module, const std::vector<Observation>& obs,
+                                const std::function<void(Level, const IocMatch&)>& hit) const {
+  if (!matching() || obs.empty()) return;
   // One alert per observed value: the most specific matching indicator (the longest value,
   // e.g. "badbadbad.example.org" over "example.org"; ties go to the first loaded), as MVT
   // reports one indicator per finding.
-  std::set<std::pair<ObsKind, std::string>> seen;
-  for (const auto& o : obs) {
-    if (!seen.insert({o.kind, o.value}).second) continue;
+  std::set<std::pair<ObsKind, std::string>> seen_many;
+  const bool few = obs.size() <= 16;
+  for (std::size_t i = 0; i < obs.size(); ++i) {
+    const auto& o = obs[i];
+    if (few) {
+      bool dup = false;
+      for (std::size_t j = 0; j < i && !dup; ++j) dup = obs[j].kind == o.kind && obs[j].value == o.value;
+      if (dup) continue;
+    } else if (!seen_many.insert({o.kind, o.value}).second) {
+      continue;
+    }
     auto matches = index_->match(o);
     if (matches.empty()) continue;
     const IocMatch* best = &matches.front();
     for (const auto& m : matches)
       if (m.indicator->value.size() > best->indicator->value.size()) best = &m;
-    const IocMatch& m = *best;
+    hit(o.level.value_or(module.info().ioc_level), *best);
+  }
+}
+
+void Engine::match_record(const Module& module, const Json& record, std::vector<Alert>& out) const {
+  if (!matching()) return;
+  std::vector<Observation> obs;
+  module.observe(record, obs);
+  std::string event_time;
+  bool have_time = false;
+  match_observations(module, obs, [&](Level level, const IocMatch& m) {
+    if (!have_time) {
+      event_time = module.event_time(record);
+      have_time = true;
+    }
     Alert a;
-    a.level = o.level.value_or(module.info().ioc_level);
+    a.level = level;
     a.module = module.info().slug;
     a.module_name = module.info().name;
     a.message = m.message;
-    a.event_time = module.event_time(record);
+    a.event_time = event_time;
     a.event = record;
     a.matched = MatchedIndicator{m.indicator->raw_value.empty() ? m.indicator->value : m.indicator->raw_value,
                                  std::string(ioc_mvt_bucket(m.indicator->type)),
                                  m.collection ? m.collection->name : "",
                                  m.collection ? m.collection->stix2_file_name : ""};
     out.push_back(std::move(a));
-  }
+  });
 }
 
 ScanResult Engine::run(std::vector<std::unique_ptr<Module>> modules, IosSource* ios,
@@ -447,10 +969,11 @@ ScanResult Engine::run(std::vector<std::unique_ptr<Module>> modules, IosSource* 
   std::vector<std::unique_ptr<ModuleRun>> runs;
   runs.reserve(modules.size());
   auto timeline_runs = std::make_shared<TimelineRuns>();
-  auto alert_spill = std::make_shared<AlertSpill>();
+  auto alert_streams = std::make_shared<AlertStreams>();
   std::atomic<std::size_t> kept_alerts{0};
   for (auto& m : modules)
-    runs.push_back(std::make_unique<ModuleRun>(*this, *m, ios, android, opts, timeline_runs, alert_spill,
+    runs.push_back(std::make_unique<ModuleRun>(*this, *m, ios, android, opts, timeline_runs,
+                                               &alert_streams->add_stream(m->info().slug, m->info().name),
                                                &kept_alerts));
 
   unsigned threads = opts.threads ? opts.threads : std::max(1u, std::thread::hardware_concurrency());
@@ -535,27 +1058,17 @@ ScanResult Engine::run(std::vector<std::unique_ptr<Module>> modules, IosSource* 
 
   for (auto& rp : runs) {
     auto& r = *rp;
-    for (auto& a : r.alerts) {
-      LogLine l{log_time(), "bridle." + r.module.info().slug,
-                a.level >= Level::High ? Diagnostic::Severity::Error : Diagnostic::Severity::Warning,
-                std::string(level_name(a.level)) + " ALERT: " + alert_log_text(a)};
-      r.log_lines.push_back(l);
-    }
-    // Write <slug>_detected.json with this module's alerts (streamed, one alert at a time).
-    if (opts.output_dir && !r.alerts.empty()) {
-      JsonListWriter w(*opts.output_dir / (r.module.info().slug + "_detected.json"));
-      for (auto& a : r.alerts) w.add(alert_json(a));
-      w.close();
-    }
     for (auto& a : r.alerts) result.alerts.push_back(std::move(a));
     for (auto& d : r.outcome.diagnostics) result.diagnostics.push_back(d);
     for (auto& l : r.log_lines) result.log.push_back(std::move(l));
+    r.stream->log_pos = result.log.size();
     for (auto& t : r.timeline) result.timeline.push_back(std::move(t));
     for (auto& u : r.urls) result.urls.push_back(std::move(u));
     result.modules.push_back(std::move(r.outcome));
   }
   std::stable_sort(result.timeline.begin(), result.timeline.end());
   if (!timeline_runs->files.empty()) result.timeline_runs = timeline_runs;
+  result.alert_streams = std::move(alert_streams);
   return result;
 }
 
@@ -606,9 +1119,46 @@ bool ScanResult::partial() const {
   return false;
 }
 
+std::size_t ScanResult::alert_count() const { return alert_streams ? alert_streams->size() : alerts.size(); }
+
 std::size_t ScanResult::count(Level l) const {
+  if (alert_streams) return alert_streams->count(l);
   return static_cast<std::size_t>(std::count_if(alerts.begin(), alerts.end(),
                                                 [&](const Alert& a) { return a.level == l; }));
+}
+
+void ScanResult::for_each_alert_brief(const std::function<void(const Alert&)>& fn) const {
+  if (!alert_streams) {
+    for (auto& a : alerts) fn(a);
+    return;
+  }
+  alert_streams->for_each_brief(fn);
+}
+
+void ScanResult::for_each_log(const std::function<void(const LogLine&)>& fn) const {
+  std::size_t next = 0;
+  auto upto = [&](std::size_t end) {
+    for (; next < end && next < log.size(); ++next) fn(log[next]);
+  };
+  if (alert_streams) {
+    for (auto& s : alert_streams->streams()) {
+      if (s->total == 0) continue;
+      upto(s->log_pos);
+      // One line per alert, as the modules' own lines: "<LEVEL> ALERT: <message>".
+      Alert a;
+      a.module = s->slug;
+      BriefReader r(a);
+      std::string logger = "bridle." + s->slug;
+      s->brief.read(0, 0, [&](std::string_view chunk) {
+        r.feed(chunk, [&](const Alert& b) {
+          fn(LogLine{log_time(), logger,
+                     b.level >= Level::High ? Diagnostic::Severity::Error : Diagnostic::Severity::Warning,
+                     std::string(level_name(b.level)) + " ALERT: " + b.message});
+        });
+      });
+    }
+  }
+  upto(log.size());
 }
 
 int ScanResult::exit_code() const {

@@ -8,8 +8,10 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/types.hpp"
@@ -19,6 +21,7 @@ namespace bridle {
 
 class IndicatorIndex;
 class IndicatorSet;
+class TempDir;
 
 struct MatchedIndicator {
   std::string value;
@@ -27,8 +30,7 @@ struct MatchedIndicator {
   std::string stix2_file_name;
 };
 
-// Alert events beyond the first few thousand of a run, kept in a temporary file.
-struct AlertSpill;
+struct IocMatch;
 
 struct Alert {
   Level level = Level::Informational;
@@ -36,14 +38,10 @@ struct Alert {
   std::string module_name;  // class name
   std::string message;
   std::string event_time;
-  Json event;               // null when spilled (see load_event)
+  Json event;
   std::optional<MatchedIndicator> matched;
-  // Set when the engine moved `event` to its spill file (a run with many alerts keeps only
-  // the small fields in memory).
-  std::shared_ptr<AlertSpill> spill;
-  std::uint64_t spill_offset = 0, spill_size = 0;
-  // The event record, read back from the spill file when needed.
-  Json load_event() const;
+  // The event record (kept for callers of the spilling engine of earlier versions).
+  const Json& load_event() const { return event; }
 };
 
 // An alert as MVT writes it in alerts.json / <module>_detected.json (event loaded if spilled).
@@ -93,17 +91,71 @@ struct TimelineEntry {
 // temporary folder (removed with this object) and merged when the timeline is written.
 struct TimelineRuns;
 
+// Every alert of a run, rendered once when it is raised (its alerts.json element, its
+// alerts_timeline.csv line, a brief record without the event for the summary, command.log and
+// timeline.jsonl) into per-module streams that move to a private temporary folder past a small
+// memory budget, so a run with hundreds of thousands of alerts stays flat. The writers read
+// them back in order. With an output folder, a module's stream of elements is its
+// `<slug>_detected.json` itself, and alerts.json is copied from those.
+class AlertStreams {
+ public:
+  struct Stream;  // one module's alerts (engine.cpp)
+  AlertStreams();
+  ~AlertStreams();
+  AlertStreams(const AlertStreams&) = delete;
+  AlertStreams& operator=(const AlertStreams&) = delete;
+  // Streams of alerts already in memory (check-iocs): one per run of consecutive alerts of a
+  // module, elements and CSV lines rendered here.
+  static std::shared_ptr<AlertStreams> from_alerts(const std::vector<Alert>& alerts);
+
+  std::size_t size() const;  // alerts
+  std::size_t count(Level level) const;
+  // The elements of alerts.json in order (each at its list indent, joined by ",\n"), in
+  // chunks. False when a stream could not be read back.
+  bool for_each_json_chunk(const std::function<void(std::string_view)>& fn) const;
+  // The lines of alerts_timeline.csv ("\r\n" included): alerts with an event time, stably
+  // sorted by it. False when a stream could not be read back.
+  bool for_each_csv_line(const std::function<void(std::string_view)>& fn) const;
+  // Every alert in order without its event (`event` is null). False on a read error.
+  bool for_each_brief(const std::function<void(const Alert&)>& fn) const;
+
+  // Engine side: a new stream (module order = call order).
+  Stream& add_stream(const std::string& slug, const std::string& name);
+  const std::vector<std::unique_ptr<Stream>>& streams() const { return streams_; }
+  // A fresh path in the private temporary folder (created on first use); nullopt when it
+  // cannot be created.
+  std::optional<std::filesystem::path> temp_path();
+
+ private:
+  std::vector<std::unique_ptr<Stream>> streams_;
+  std::mutex mu_;
+  std::unique_ptr<TempDir> dir_;
+  std::size_t counter_ = 0;
+  bool no_dir_ = false;
+};
+
 struct ScanResult {
   std::vector<ModuleOutcome> modules;
+  // Alerts with their events, as far as the in-memory budget allows (all of them on a small
+  // run; BRIDLE_ALERTS_IN_MEMORY): for tests and tools. The complete list is alert_streams.
   std::vector<Alert> alerts;
+  // Every alert (the engine's runs). Null when a caller filled `alerts` itself (check-iocs):
+  // then `alerts` is the complete list.
+  std::shared_ptr<AlertStreams> alert_streams;
   std::vector<Diagnostic> diagnostics;  // all, in module order
-  std::vector<LogLine> log;
+  std::vector<LogLine> log;             // modules' log lines (alert lines: for_each_log)
   std::vector<TimelineEntry> timeline;  // in-memory rows, de-duplicated per module, sorted
   std::shared_ptr<TimelineRuns> timeline_runs;  // spilled rows (large acquisitions), or null
   // Every timeline row in order — in-memory rows and spilled runs merged, duplicates dropped.
   void for_each_timeline(const std::function<void(const TimelineEntry&)>& fn) const;
+  // Every log line in order: each module's lines, then one "<LEVEL> ALERT: <message>" line
+  // per alert of that module (timed when read).
+  void for_each_log(const std::function<void(const LogLine&)>& fn) const;
+  // Every alert without its event, in order (see AlertStreams::for_each_brief).
+  void for_each_alert_brief(const std::function<void(const Alert&)>& fn) const;
   std::vector<Json> urls;               // urls.json entries, in module order
   bool partial() const;  // some evidence could not be read
+  std::size_t alert_count() const;
   std::size_t count(Level l) const;
   // 1 when HIGH/CRITICAL alerts, 3 when nothing found but partial, 0 otherwise.
   int exit_code() const;
@@ -117,6 +169,11 @@ class Engine {
                  AndroidSource* android, const ScanOptions& opts);
   // Matches one record of `module` (used by run() and by check-iocs on stored JSON).
   void match_record(const Module& module, const Json& record, std::vector<Alert>& out) const;
+  // Looks up a record's observations (from module.observe()): `hit` gets the alert level and
+  // the most specific matching indicator of each distinct observed value.
+  bool matching() const;  // indicators are loaded
+  void match_observations(const Module& module, const std::vector<Observation>& obs,
+                          const std::function<void(Level, const IocMatch&)>& hit) const;
 
  private:
   const IndicatorSet* set_;

@@ -211,22 +211,6 @@ class RowPipe {
   bool closed_ = false;
 };
 
-// csv_field(s) appended in place.
-void append_csv_field(std::string& out, const std::string& s) {
-  out += '"';
-  std::size_t run = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (c != '"' && c != '\\') continue;
-    out.append(s, run, i - run);
-    out += c;
-    out += c;
-    run = i + 1;
-  }
-  out.append(s, run, std::string::npos);
-  out += '"';
-}
-
 // A JSON string as nlohmann's dump(-1, ' ', false, replace) writes it: ASCII handled here
 // (short escapes, other control bytes as \u00xx, DEL kept), anything with a byte >= 0x80
 // handed to nlohmann for its UTF-8 validation and replacement.
@@ -307,40 +291,34 @@ bool write_run_outputs(const fs::path& dir, const ScanResult& result, const RunI
       if (err && err->empty()) *err = e;
     }
   };
-  if (!result.alerts.empty()) {
-    // Streamed one alert at a time (a spilled alert's event is read back only for its turn).
-    JsonListWriter w(dir / "alerts.json.tmp-bridle");
-    for (auto& a : result.alerts) w.add(alert_to_json(a));
-    std::error_code ec;
-    bool closed = w.close();
-    if (closed) fs::rename(dir / "alerts.json.tmp-bridle", dir / "alerts.json", ec);
-    if (!closed || ec) {
-      fs::remove(dir / "alerts.json.tmp-bridle", ec);
+  // Every alert, read back in order from the engine's streams (or rendered here from the
+  // alerts a caller collected itself, as check-iocs does).
+  std::shared_ptr<AlertStreams> streams = result.alert_streams;
+  if (!streams) streams = AlertStreams::from_alerts(result.alerts);
+  if (streams->size() > 0) {
+    // alerts.json: every module's elements (its <slug>_detected.json body) in module order.
+    StreamFile js(dir / "alerts.json");
+    js.open();
+    js.buf += "[\n";
+    bool read_ok = streams->for_each_json_chunk([&](std::string_view chunk) {
+      js.buf.append(chunk);
+      js.maybe_flush();
+    });
+    js.buf += "\n]";
+    if (!read_ok || !js.commit()) {
       ok = false;
       if (err && err->empty()) *err = "cannot write " + (dir / "alerts.json").string();
     }
   }
   {
-    std::vector<const Alert*> timed;
-    for (auto& a : result.alerts)
-      if (!a.event_time.empty()) timed.push_back(&a);
-    std::stable_sort(timed.begin(), timed.end(),
-                     [](const Alert* a, const Alert* b) { return a->event_time < b->event_time; });
     StreamFile csv(dir / "alerts_timeline.csv");
     csv.open();
     csv.buf += "\"Event Time\",\"Module\",\"Message\",\"Event\"\r\n";
-    for (auto* a : timed) {
-      append_csv_field(csv.buf, a->event_time);
-      csv.buf += ',';
-      append_csv_field(csv.buf, a->module);
-      csv.buf += ',';
-      append_csv_field(csv.buf, a->message);
-      csv.buf += ',';
-      append_csv_field(csv.buf, python_repr(a->spill ? a->load_event() : a->event));
-      csv.buf += "\r\n";
+    bool read_ok = streams->for_each_csv_line([&](std::string_view line) {
+      csv.buf.append(line);
       csv.maybe_flush();
-    }
-    if (!csv.commit()) {
+    });
+    if (!read_ok || !csv.commit()) {
       ok = false;
       if (err && err->empty()) *err = "cannot write " + (dir / "alerts_timeline.csv").string();
     }
@@ -426,8 +404,8 @@ bool write_run_outputs(const fs::path& dir, const ScanResult& result, const RunI
       jsonl_writer.join();
     }
     if (shown) std::fputs("\r\033[K", stderr);
-    for (auto& a : result.alerts) {
-      if (a.event_time.size() < 19) continue;
+    streams->for_each_brief([&](const Alert& a) {
+      if (a.event_time.size() < 19) return;
       Json j;
       j["message"] = std::string(level_name(a.level)) + " alert: " + a.message;
       std::string iso = a.event_time.substr(0, 10) + "T" + a.event_time.substr(11);
@@ -445,7 +423,7 @@ bool write_run_outputs(const fs::path& dir, const ScanResult& result, const RunI
       jsonl.buf += j.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
       ++jlines;
       jsonl.maybe_flush();
-    }
+    });
     if (has_rows && !csv.commit()) {
       ok = false;
       if (err && err->empty()) *err = "cannot write " + (dir / "timeline.csv").string();
@@ -467,7 +445,8 @@ bool write_run_outputs(const fs::path& dir, const ScanResult& result, const RunI
   if (!result.urls.empty()) put("urls.json", dump_mvt(Json(result.urls)));
   put("info.json", dump_mvt(build_info_json_with(result, info, read_hashes.get())));
   {
-    std::string log;
+    StreamFile logf(dir / "command.log");
+    logf.open();
     auto sev = [](Diagnostic::Severity s) {
       switch (s) {
         case Diagnostic::Severity::Info: return "INFO";
@@ -476,8 +455,22 @@ bool write_run_outputs(const fs::path& dir, const ScanResult& result, const RunI
       }
       return "INFO";
     };
-    for (auto& l : result.log) log += l.time + " - " + l.logger + " - " + sev(l.severity) + " - " + l.message + "\n";
-    put("command.log", log);
+    result.for_each_log([&](const LogLine& l) {
+      std::string& b = logf.buf;
+      b += l.time;
+      b += " - ";
+      b += l.logger;
+      b += " - ";
+      b += sev(l.severity);
+      b += " - ";
+      b += l.message;
+      b += '\n';
+      logf.maybe_flush();
+    });
+    if (!logf.commit()) {
+      ok = false;
+      if (err && err->empty()) *err = "cannot write " + (dir / "command.log").string();
+    }
   }
   return ok;
 }
@@ -513,13 +506,14 @@ void print_summary(std::ostream& os, const ScanResult& result, const RunInfo& in
        << "\n";
   os << "Alerts: " << crit << " critical, " << high << " high, " << med << " medium, " << low
      << " low, " << infos << " informational.\n";
-  for (auto& a : result.alerts) {
-    if (a.level < Level::High) continue;
-    os << "  " << paint(a.level == Level::Critical ? "31" : "35", std::string(level_name(a.level)))
-       << " [" << a.module << "] " << a.message;
-    if (!a.event_time.empty()) os << " (" << a.event_time << ")";
-    os << "\n";
-  }
+  if (crit + high > 0)
+    result.for_each_alert_brief([&](const Alert& a) {
+      if (a.level < Level::High) return;
+      os << "  " << paint(a.level == Level::Critical ? "31" : "35", std::string(level_name(a.level)))
+         << " [" << a.module << "] " << a.message;
+      if (!a.event_time.empty()) os << " (" << a.event_time << ")";
+      os << "\n";
+    });
   std::vector<const Diagnostic*> unread;
   for (auto& d : result.diagnostics)
     if (d.unread) unread.push_back(&d);
