@@ -97,8 +97,8 @@ class SqliteDb {
   static std::unique_ptr<SqliteDb> open_memory(std::string image, const std::string& label,
                                                SqliteError* err);
   // Opens the database whose plaintext `reader` gives, read-only, through bridle's image VFS
-  // (bridle-image): xWrite/xTruncate/xSync refuse, no journal, WAL or lock is ever created,
-  // temporary files (sorts) go to SQLite's default VFS as for any database. A database last
+  // (bridle-image): xWrite/xTruncate/xSync refuse, no journal, WAL or lock is ever created;
+  // temporary files (large sorts) are encrypted with a throw-away key. A database last
   // written in WAL mode is read as a rollback-journal one (as open_memory does). Reader
   // failures during queries are reported with the reader's message. `label` names it.
   static std::unique_ptr<SqliteDb> open_image(std::unique_ptr<SqliteImageReader> reader,

@@ -4,11 +4,17 @@
 // the bytes, xWrite/xTruncate/xSync refuse, locks are no-ops and the file reports
 // SQLITE_IOCAP_IMMUTABLE, so SQLite never looks for a hot journal or a WAL and never creates
 // one (xAccess says nothing exists; opening any journal, WAL or super-journal fails). The
-// VFS has no shared-memory methods, so WAL mode cannot be entered either. Temporary files
-// (sorter spills, temp tables) are opened with SQLite's default VFS, exactly as for a
-// database opened from a plain file.
+// VFS has no shared-memory methods, so WAL mode cannot be entered either.
+//
+// Temporary files (sorter spills, temporary b-trees of large sorts, GROUP BY, DISTINCT)
+// would hold plaintext rows: they are stored through SQLite's default VFS (deleted when
+// opened, as usual) but encrypted with AES-256-CTR under a random key that lives only in the
+// file object, so no plaintext reaches the disk even then.
 #include "formats/sqlite.hpp"
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -16,6 +22,7 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <vector>
 
 #include "core/util.hpp"
 
@@ -109,16 +116,164 @@ const sqlite3_io_methods kImageMethods = {
     img_sector_size, img_device_characteristics,
     nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
 
+// ---------------------------------------------------------------------------------------
+// Encrypted temporary files
+
+struct TempFile {
+  sqlite3_file base;      // must be first
+  sqlite3_file* inner;    // the default VFS's file (sqlite3_malloc'd, szOsFile bytes)
+  EVP_CIPHER_CTX* ctx;    // AES-256-CTR keyed once with a random key
+  unsigned char nonce[8];
+  std::vector<unsigned char>* buf;  // scratch for writes
+};
+
+TempFile* as_temp(sqlite3_file* f) { return reinterpret_cast<TempFile*>(f); }
+
+// XORs the keystream for file offset `off` into data[0, n).
+bool ctr_xor(TempFile* t, sqlite3_int64 off, unsigned char* data, std::size_t n) {
+  if (n == 0) return true;
+  auto block = static_cast<std::uint64_t>(off) / 16;
+  unsigned skip = static_cast<unsigned>(static_cast<std::uint64_t>(off) % 16);
+  unsigned char iv[16];
+  std::memcpy(iv, t->nonce, 8);
+  for (int i = 0; i < 8; ++i) iv[8 + i] = static_cast<unsigned char>(block >> (56 - 8 * i));
+  if (EVP_EncryptInit_ex(t->ctx, nullptr, nullptr, nullptr, iv) != 1) return false;
+  int len = 0;
+  if (skip) {
+    unsigned char dummy[16] = {};
+    if (EVP_EncryptUpdate(t->ctx, dummy, &len, dummy, static_cast<int>(skip)) != 1) return false;
+  }
+  while (n > 0) {
+    int step = static_cast<int>(std::min<std::size_t>(n, 1u << 30));
+    if (EVP_EncryptUpdate(t->ctx, data, &len, data, step) != 1 || len != step) return false;
+    data += step;
+    n -= static_cast<std::size_t>(step);
+  }
+  return true;
+}
+
+int tmp_close(sqlite3_file* f) {
+  auto* t = as_temp(f);
+  int rc = SQLITE_OK;
+  if (t->inner) {
+    if (t->inner->pMethods) rc = t->inner->pMethods->xClose(t->inner);
+    sqlite3_free(t->inner);
+    t->inner = nullptr;
+  }
+  EVP_CIPHER_CTX_free(t->ctx);  // wipes the key schedule
+  t->ctx = nullptr;
+  if (t->buf) {
+    if (!t->buf->empty()) OPENSSL_cleanse(t->buf->data(), t->buf->size());
+    delete t->buf;
+    t->buf = nullptr;
+  }
+  OPENSSL_cleanse(t->nonce, sizeof t->nonce);
+  return rc;
+}
+
+int tmp_read(sqlite3_file* f, void* out, int amt, sqlite3_int64 off) {
+  auto* t = as_temp(f);
+  int rc = t->inner->pMethods->xRead(t->inner, out, amt, off);
+  if (rc != SQLITE_OK && rc != SQLITE_IOERR_SHORT_READ) return rc;
+  std::size_t valid = static_cast<std::size_t>(amt);
+  if (rc == SQLITE_IOERR_SHORT_READ) {
+    // Only the bytes the file holds are ciphertext; the rest stays zero-filled.
+    sqlite3_int64 size = 0;
+    if (t->inner->pMethods->xFileSize(t->inner, &size) != SQLITE_OK) return SQLITE_IOERR_READ;
+    valid = size > off ? static_cast<std::size_t>(std::min<sqlite3_int64>(amt, size - off)) : 0;
+  }
+  if (!ctr_xor(t, off, static_cast<unsigned char*>(out), valid)) return SQLITE_IOERR_READ;
+  return rc;
+}
+
+int tmp_write(sqlite3_file* f, const void* in, int amt, sqlite3_int64 off) {
+  auto* t = as_temp(f);
+  if (amt < 0 || off < 0) return SQLITE_IOERR_WRITE;
+  try {
+    t->buf->assign(static_cast<const unsigned char*>(in), static_cast<const unsigned char*>(in) + amt);
+  } catch (...) {
+    return SQLITE_IOERR_NOMEM;
+  }
+  if (!ctr_xor(t, off, t->buf->data(), t->buf->size())) return SQLITE_IOERR_WRITE;
+  return t->inner->pMethods->xWrite(t->inner, t->buf->data(), amt, off);
+}
+
+int tmp_truncate(sqlite3_file* f, sqlite3_int64 size) {
+  auto* t = as_temp(f);
+  return t->inner->pMethods->xTruncate(t->inner, size);
+}
+int tmp_sync(sqlite3_file* f, int flags) {
+  auto* t = as_temp(f);
+  return t->inner->pMethods->xSync(t->inner, flags);
+}
+int tmp_file_size(sqlite3_file* f, sqlite3_int64* size) {
+  auto* t = as_temp(f);
+  return t->inner->pMethods->xFileSize(t->inner, size);
+}
+int tmp_lock(sqlite3_file* f, int l) {
+  auto* t = as_temp(f);
+  return t->inner->pMethods->xLock(t->inner, l);
+}
+int tmp_unlock(sqlite3_file* f, int l) {
+  auto* t = as_temp(f);
+  return t->inner->pMethods->xUnlock(t->inner, l);
+}
+int tmp_check_reserved(sqlite3_file* f, int* out) {
+  auto* t = as_temp(f);
+  return t->inner->pMethods->xCheckReservedLock(t->inner, out);
+}
+int tmp_file_control(sqlite3_file* f, int op, void* arg) {
+  auto* t = as_temp(f);
+  return t->inner->pMethods->xFileControl(t->inner, op, arg);
+}
+int tmp_sector_size(sqlite3_file* f) {
+  auto* t = as_temp(f);
+  return t->inner->pMethods->xSectorSize(t->inner);
+}
+int tmp_device_characteristics(sqlite3_file* f) {
+  auto* t = as_temp(f);
+  return t->inner->pMethods->xDeviceCharacteristics(t->inner);
+}
+
+const sqlite3_io_methods kTempMethods = {
+    1,  // no shared memory, no memory mapping (every byte goes through xRead/xWrite)
+    tmp_close,  tmp_read,        tmp_write,        tmp_truncate,     tmp_sync,
+    tmp_file_size, tmp_lock,     tmp_unlock,       tmp_check_reserved, tmp_file_control,
+    tmp_sector_size, tmp_device_characteristics,
+    nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+
+int open_temp(const char* name, sqlite3_file* f, int flags, int* out_flags) {
+  sqlite3_vfs* d = default_vfs();
+  auto* t = as_temp(f);
+  t->inner = nullptr;
+  t->ctx = nullptr;
+  t->buf = nullptr;
+  unsigned char key[32];
+  if (RAND_bytes(key, sizeof key) != 1 || RAND_bytes(t->nonce, sizeof t->nonce) != 1) return SQLITE_IOERR;
+  t->ctx = EVP_CIPHER_CTX_new();
+  bool ok = t->ctx && EVP_EncryptInit_ex(t->ctx, EVP_aes_256_ctr(), nullptr, key, nullptr) == 1;
+  OPENSSL_cleanse(key, sizeof key);
+  t->buf = new (std::nothrow) std::vector<unsigned char>();
+  t->inner = static_cast<sqlite3_file*>(sqlite3_malloc(d->szOsFile));
+  if (t->inner) std::memset(t->inner, 0, static_cast<std::size_t>(d->szOsFile));
+  int rc = ok && t->buf && t->inner ? d->xOpen(d, name, t->inner, flags, out_flags) : SQLITE_NOMEM;
+  if (rc != SQLITE_OK) {
+    if (t->inner) t->inner->pMethods = nullptr;  // a failed xOpen leaves nothing to close
+    tmp_close(f);
+    return rc;
+  }
+  f->pMethods = &kTempMethods;
+  return SQLITE_OK;
+}
+
 constexpr int kTempKinds = SQLITE_OPEN_TEMP_DB | SQLITE_OPEN_TEMP_JOURNAL | SQLITE_OPEN_TRANSIENT_DB |
                            SQLITE_OPEN_SUBJOURNAL;
 
 int vfs_open(sqlite3_vfs*, const char* name, sqlite3_file* f, int flags, int* out_flags) {
   f->pMethods = nullptr;
   if (!name || (flags & kTempKinds)) {
-    // Temporary files: SQLite's default VFS, as for every other database (this VFS's
-    // szOsFile is at least the default VFS's, so its file object fits here).
-    sqlite3_vfs* d = default_vfs();
-    return d->xOpen(d, name, f, flags, out_flags);
+    // Temporary files: stored by SQLite's default VFS, encrypted with a throw-away key.
+    return open_temp(name, f, flags, out_flags);
   }
   if (!(flags & SQLITE_OPEN_MAIN_DB) || (flags & (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)))
     return SQLITE_CANTOPEN;  // no journal, WAL or super-journal; never writable
@@ -178,7 +333,7 @@ sqlite3_vfs* image_vfs() {
     if (!d) return nullptr;
     static sqlite3_vfs v{};
     v.iVersion = 2;
-    v.szOsFile = std::max<int>(static_cast<int>(sizeof(ImageFile)), d->szOsFile);
+    v.szOsFile = static_cast<int>(std::max(sizeof(ImageFile), sizeof(TempFile)));
     v.mxPathname = std::max(d->mxPathname, 512);
     v.zName = kVfsName;
     v.xOpen = vfs_open;
