@@ -294,6 +294,73 @@ TEST_P(StoreTest, StreamedChunksRecordTheSameAsOneBatch) {
   EXPECT_EQ(store_->db().query("SELECT COUNT(*) FROM bridle_stage").at(0).at(0), "0");
 }
 
+// Enough rows for the batched statements of the direct record (look-ups of 64 keys, inserts of
+// 32 rows, the single-row remainder), with observables new, stored before, and both mixed in one
+// batch: every path records what the staging table records.
+TEST_P(StoreTest, ManyRowsRecordTheSameOnEveryPath) {
+  std::map<std::string, StoreSink::ModuleMeta> meta = {{"sms", {"SMS", Level::Critical}}, {"files", {"Files", Level::High}}};
+  auto feed = [](StoreSink& sink, int from, int to) {
+    for (int i = from; i < to; ++i) {
+      std::vector<Observation> o = {{ObsKind::Url, "https://h" + std::to_string(i % 97) + ".example.com/p/" + std::to_string(i)},
+                                    {ObsKind::FilePath, "/private/var/f" + std::to_string(i)}};
+      sink.observe(i % 3 ? "sms" : "files", std::to_string(i), o, "2024-01-01 00:00:" + std::to_string(10 + i % 50));
+      if (i % 5 == 0) sink.observe("files", std::to_string(i), {{ObsKind::Domain, "H" + std::to_string(i % 97) + ".example.com"}}, "");
+    }
+  };
+  AcquisitionInfo acq;
+  acq.kind = "ios_backup";
+  acq.tool_version = "0.1.0";
+  acq.indicator_digest = "d";
+  acq.verdict = "clean";
+  auto record = [&](const std::string& name, int from, int to, bool direct) {
+    StoreSink sink(meta);
+    sink.stream_to(*store_, 37);
+    feed(sink, from, to);
+    acq.device = name;
+    acq.input_sha256 = sha256_hex(name);
+    std::int64_t n = 0;
+    if (direct) return std::make_pair(sink.record(acq, &n), n);
+    sink.finish();
+    return std::make_pair(store_->record_staged(acq, &n), n);
+  };
+  auto sorted = [&](std::int64_t id) {
+    auto o = store_->observations(id);
+    std::sort(o.begin(), o.end(), [](const ObservationRow& x, const ObservationRow& y) {
+      return std::tie(x.module, x.cat, x.key) < std::tie(y.module, y.cat, y.key);
+    });
+    return o;
+  };
+  auto same = [](const std::vector<ObservationRow>& a, const std::vector<ObservationRow>& b) {
+    ASSERT_EQ(a.size(), b.size());
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      EXPECT_EQ(std::tie(a[i].cat, a[i].key, a[i].kind, a[i].value, a[i].module, a[i].artifact, a[i].record_ref),
+                std::tie(b[i].cat, b[i].key, b[i].kind, b[i].value, b[i].module, b[i].artifact, b[i].record_ref));
+      EXPECT_EQ(std::tie(a[i].first_seen, a[i].last_seen, a[i].count, a[i].level),
+                std::tie(b[i].first_seen, b[i].last_seen, b[i].count, b[i].level))
+          << a[i].key;
+    }
+  };
+  auto fresh = record("direct-new", 0, 700, true);         // every observable new
+  auto staged = record("staged", 0, 700, false);           // the SQL merge of the staging table
+  auto again = record("direct-known", 0, 700, true);       // every observable stored before
+  auto mixed_d = record("direct-mixed", 350, 1100, true);  // half known, half new
+  auto mixed_s = record("staged-mixed", 350, 1100, false);
+  EXPECT_GT(fresh.second, 1500);
+  EXPECT_EQ(fresh.second, staged.second);
+  EXPECT_EQ(fresh.second, again.second);
+  EXPECT_EQ(mixed_d.second, mixed_s.second);
+  auto s0 = sorted(staged.first);
+  same(sorted(fresh.first), s0);
+  same(sorted(again.first), s0);
+  same(sorted(mixed_d.first), sorted(mixed_s.first));
+  // Each observable once; every sighting references the observable of its own key.
+  EXPECT_EQ(store_->db().query("SELECT COUNT(*) FROM (SELECT cat, key FROM observables GROUP BY cat, key HAVING COUNT(*) > 1) x").at(0).at(0), "0");
+  EXPECT_EQ(store_->db().query("SELECT COUNT(*) FROM sightings s JOIN observables o ON o.id = s.obs_id WHERE o.cat = 'fname'"
+                               " AND substr(COALESCE(s.value, o.value), length(COALESCE(s.value, o.value)) - length(o.key) + 1) <> o.key").at(0).at(0), "0");
+  EXPECT_EQ(store_->db().query("SELECT COUNT(*) FROM sightings s JOIN observables o ON o.id = s.obs_id WHERE o.cat = 'fname'").at(0).at(0),
+            "3600");  // one per path per acquisition: 3 x 700 + 2 x 750
+}
+
 TEST_P(StoreTest, ClaimsAreExclusiveAndExpire) {
   EXPECT_TRUE(store_->claim("sha-x", "w1", 3600));
   EXPECT_FALSE(store_->claim("sha-x", "w2", 3600));

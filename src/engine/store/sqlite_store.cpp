@@ -76,6 +76,36 @@ class SqliteDb final : public Db {
    public:
     SqliteStatement(SqliteDb& db, const std::string& sql) : db_(db), st_(db.db_, sql) {}
     bool run(const std::vector<Field>& params, Row* first) override {
+      bool got = false;
+      step(params, [&](sqlite3_stmt* s) {
+        if (!got && first) read_row(s, *first);
+        got = true;
+      });
+      return got;
+    }
+    std::vector<Row> query(const std::vector<Field>& params) override {
+      std::vector<Row> out;
+      step(params, [&](sqlite3_stmt* s) {
+        out.emplace_back();
+        read_row(s, out.back());
+      });
+      return out;
+    }
+
+   private:
+    static void read_row(sqlite3_stmt* s, Row& row) {
+      int n = sqlite3_column_count(s);
+      row.resize(static_cast<std::size_t>(n));
+      for (int c = 0; c < n; ++c) {
+        auto& v = row[static_cast<std::size_t>(c)];
+        if (sqlite3_column_type(s, c) == SQLITE_NULL) v.reset();
+        else
+          v.emplace(reinterpret_cast<const char*>(sqlite3_column_text(s, c)),
+                    static_cast<std::size_t>(sqlite3_column_bytes(s, c)));
+      }
+    }
+    template <class F>
+    void step(const std::vector<Field>& params, F&& on_row) {
       sqlite3_stmt* s = st_.s;
       for (std::size_t i = 0; i < params.size(); ++i) {
         int idx = static_cast<int>(i + 1);
@@ -84,7 +114,6 @@ class SqliteDb final : public Db {
                            : sqlite3_bind_null(s, idx);
         if (rc != SQLITE_OK) throw std::runtime_error(std::string("store: ") + sqlite3_errmsg(db_.db_));
       }
-      bool got = false;
       for (;;) {
         int rc = sqlite3_step(s);
         if (rc == SQLITE_DONE) break;
@@ -93,26 +122,11 @@ class SqliteDb final : public Db {
           sqlite3_reset(s);
           throw std::runtime_error("store: " + e);
         }
-        if (got || !first) {
-          got = true;
-          continue;
-        }
-        got = true;
-        int n = sqlite3_column_count(s);
-        first->resize(static_cast<std::size_t>(n));
-        for (int c = 0; c < n; ++c) {
-          auto& v = (*first)[static_cast<std::size_t>(c)];
-          if (sqlite3_column_type(s, c) == SQLITE_NULL) v.reset();
-          else
-            v.emplace(reinterpret_cast<const char*>(sqlite3_column_text(s, c)),
-                      static_cast<std::size_t>(sqlite3_column_bytes(s, c)));
-        }
+        on_row(s);
       }
       sqlite3_reset(s);
-      return got;
     }
 
-   private:
     SqliteDb& db_;
     Stmt st_;
   };

@@ -178,13 +178,16 @@ class QueryStatement final : public Statement {
  public:
   QueryStatement(Db& db, std::string sql) : db_(db), sql_(std::move(sql)) {}
   bool run(const std::vector<Field>& params, Row* first) override {
-    Row p;
-    p.reserve(params.size());
-    for (auto& f : params) p.push_back(f ? Value(std::string(*f)) : Value());
-    auto rows = db_.query(sql_, p);
+    auto rows = query(params);
     if (rows.empty()) return false;
     if (first) *first = std::move(rows[0]);
     return true;
+  }
+  std::vector<Row> query(const std::vector<Field>& params) override {
+    Row p;
+    p.reserve(params.size());
+    for (auto& f : params) p.push_back(f ? Value(std::string(*f)) : Value());
+    return db_.query(sql_, p);
   }
 
  private:
@@ -336,6 +339,67 @@ std::int64_t Store::stage_sorted(const std::function<const ObservationRow*()>& n
   return n;
 }
 
+namespace {
+
+// "(?, ?), (?, ?)" for rows x cols placeholders.
+std::string placeholders(std::size_t rows, std::size_t cols) {
+  std::string one = "(";
+  for (std::size_t c = 0; c < cols; ++c) one += c ? ", ?" : "?";
+  one += ")";
+  std::string out;
+  for (std::size_t r = 0; r < rows; ++r) out += (r ? ", " : "") + one;
+  return out;
+}
+
+// Rows for a multi-row INSERT, sent kRows at a time (one statement per kRows rows: SQLite's
+// per-statement work, cursors opened and closed, AUTOINCREMENT bookkeeping, is paid once per
+// batch); what is left at the end goes one row per statement.
+class BatchInsert {
+ public:
+  static constexpr std::size_t kRows = 32;
+  BatchInsert(Db& db, const std::string& head, std::size_t cols)
+      : cols_(cols), many_(db.prepare(head + " VALUES " + placeholders(kRows, cols))),
+        one_(db.prepare(head + " VALUES " + placeholders(1, cols))), text_(kRows * cols), null_(kRows * cols),
+        fields_(kRows * cols) {}
+  // The next row's field c (call set or set_null for every column, then row_done()).
+  void set(std::size_t c, std::string_view v) {
+    text_[n_ * cols_ + c].assign(v);
+    null_[n_ * cols_ + c] = false;
+  }
+  void set_null(std::size_t c) { null_[n_ * cols_ + c] = true; }
+  void row_done() {
+    if (++n_ == kRows) flush();
+  }
+  void flush() {
+    if (n_ == kRows) {
+      many_->run(fields(kRows));
+    } else {
+      auto all = fields(n_);
+      std::vector<Field> f(cols_);
+      for (std::size_t r = 0; r < n_; ++r) {
+        std::copy(all.begin() + static_cast<std::ptrdiff_t>(r * cols_),
+                  all.begin() + static_cast<std::ptrdiff_t>((r + 1) * cols_), f.begin());
+        one_->run(f);
+      }
+    }
+    n_ = 0;
+  }
+
+ private:
+  const std::vector<Field>& fields(std::size_t rows) {
+    fields_.resize(rows * cols_);
+    for (std::size_t i = 0; i < rows * cols_; ++i) fields_[i] = null_[i] ? Field() : Field(text_[i]);
+    return fields_;
+  }
+  std::size_t cols_, n_ = 0;
+  std::unique_ptr<Statement> many_, one_;
+  std::vector<std::string> text_;
+  std::vector<char> null_;
+  std::vector<Field> fields_;
+};
+
+}  // namespace
+
 std::int64_t Store::record_sorted(AcquisitionInfo acq, const std::function<const ObservationRow*()>& next,
                                   std::int64_t* nrows) {
   if (backend_ != "sqlite") {
@@ -345,22 +409,17 @@ std::int64_t Store::record_sorted(AcquisitionInfo acq, const std::function<const
   }
   Txn t(*db_);
   std::int64_t id = insert_acquisition(acq);
-  std::string acq_id = std::to_string(id);
-  auto get_obs = db_->prepare("SELECT id, kind, value FROM observables WHERE cat = ? AND key = ?");
-  auto put_obs = db_->prepare(
-      "INSERT INTO observables (cat, key, kind, value) VALUES (?, ?, ?, ?)");  // absent: looked up first
+  const std::string acq_id = std::to_string(id);
   const std::string cols = "acq_id, obs_id, module_id, kind, value, record_ref, first_seen, last_seen, count, level";
-  const std::string sighting_columns = " (" + cols + ")";
-  auto put_sighting = db_->prepare(std::string("INSERT INTO sightings") + sighting_columns +
-                                   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   // Sightings of observables stored before: their ids are scattered, so they are appended to a
   // temporary table and inserted sorted by id at the end (the sightings_obs index is walked in
-  // order instead of at random).
+  // order instead of at random). Sightings of new observables are appended directly: new ids
+  // are given in key order.
   db_->exec("CREATE TEMP TABLE IF NOT EXISTS bridle_later (acq_id INTEGER, obs_id INTEGER, module_id INTEGER, kind TEXT,"
             " value TEXT, record_ref TEXT, first_seen TEXT, last_seen TEXT, count INTEGER, level INTEGER);"
             " DELETE FROM temp.bridle_later");
-  auto put_later = db_->prepare(std::string("INSERT INTO temp.bridle_later") + sighting_columns +
-                                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  BatchInsert put_sighting(*db_, "INSERT INTO sightings (" + cols + ")", 10);
+  BatchInsert put_later(*db_, "INSERT INTO temp.bridle_later (" + cols + ")", 10);
   auto get_module = db_->prepare("SELECT id FROM modules WHERE slug = ? AND artifact = ?");
   auto put_module = db_->prepare("INSERT INTO modules (slug, artifact) VALUES (?, ?) RETURNING id");
   std::map<std::pair<std::string, std::string>, std::string> module_ids;
@@ -372,60 +431,131 @@ std::int64_t Store::record_sorted(AcquisitionInfo acq, const std::function<const
     if (!get_module->run({r.module, r.artifact}, &row)) put_module->run({r.module, r.artifact}, &row);
     return module_ids.emplace(std::move(key), s(row.at(0))).first->second;
   };
-  // One (cat, key) at a time: its rows (one per module) are buffered, so that a new
-  // observable gets MIN(kind), MIN(value) of them, as record_staged's GROUP BY does.
-  std::vector<ObservationRow> group;
-  std::vector<std::string> values;  // db_text(value) of each row of the group
+  // Observables are looked up kGroups (cat, key) at a time (one statement), and the new ones
+  // inserted BatchInsert::kRows at a time; a new observable gets MIN(kind), MIN(value) of its
+  // rows (one per module), as record_staged's GROUP BY does.
+  constexpr std::size_t kGroups = 64;
+  const std::string lookup_head = "SELECT v.column1, o.id, o.kind, o.value FROM (VALUES ";
+  const std::string lookup_tail = ") AS v CROSS JOIN observables o WHERE o.cat = v.column2 AND o.key = v.column3";
+  std::map<std::size_t, std::unique_ptr<Statement>> lookups;  // by number of groups
+  const std::size_t R = BatchInsert::kRows;
+  auto put_obs_many = db_->prepare("INSERT INTO observables (cat, key, kind, value) VALUES " + placeholders(R, 4));
+  auto put_obs_one = db_->prepare("INSERT INTO observables (cat, key, kind, value) VALUES (?, ?, ?, ?)");
+
+  std::vector<ObservationRow> rows;  // rows of the current groups (reused)
+  std::vector<std::string> values;   // db_text(value) of each row
+  std::vector<std::size_t> starts;   // first row of each group; starts.back() = end
+  struct Obs {
+    std::string id;
+    std::size_t kind_row = 0, value_row = 0;  // rows holding the observable's kind / value when new
+    std::string kind, value;                  // when stored before
+    bool existing = false;
+  };
+  std::vector<Obs> obs(kGroups);
+  std::vector<Field> f;
   std::size_t used = 0;
   std::int64_t n = 0;
-  Row obs_row;
-  std::string count, level;
-  std::vector<Field> f(10);
-  auto flush = [&]() {
-    if (used == 0) return;
-    const ObservationRow& g0 = group[0];
-    bool existing = get_obs->run({g0.cat, g0.key}, &obs_row);
-    if (!existing) {
-      std::size_t kmin = 0, vmin = 0;
-      for (std::size_t i = 1; i < used; ++i) {
-        if (group[i].kind < group[kmin].kind) kmin = i;
+  std::string idx_text[kGroups];
+  for (std::size_t g = 0; g < kGroups; ++g) idx_text[g] = std::to_string(g);
+
+  auto flush_groups = [&]() {
+    std::size_t groups = starts.size();
+    if (groups == 0) return;
+    starts.push_back(used);
+    // Which of these observables are stored already.
+    auto& look = lookups[groups];
+    if (!look) look = db_->prepare(lookup_head + placeholders(groups, 3) + lookup_tail);
+    f.assign(groups * 3, Field());
+    for (std::size_t g = 0; g < groups; ++g) {
+      const ObservationRow& r = rows[starts[g]];
+      f[g * 3] = idx_text[g];
+      f[g * 3 + 1] = r.cat;
+      f[g * 3 + 2] = r.key;
+      obs[g].existing = false;
+    }
+    for (auto& row : look->query(f)) {
+      std::size_t g = static_cast<std::size_t>(i64(row.at(0)));
+      obs[g].existing = true;
+      obs[g].id = s(row[1]);
+      obs[g].kind = s(row[2]);
+      obs[g].value = s(row[3]);
+    }
+    // New observables, in key order (their ids ascend with the keys).
+    std::vector<std::size_t> fresh;
+    for (std::size_t g = 0; g < groups; ++g) {
+      if (obs[g].existing) continue;
+      std::size_t kmin = starts[g], vmin = starts[g];
+      for (std::size_t i = starts[g] + 1; i < starts[g + 1]; ++i) {
+        if (rows[i].kind < rows[kmin].kind) kmin = i;
         if (values[i] < values[vmin]) vmin = i;
       }
-      put_obs->run({g0.cat, g0.key, group[kmin].kind, values[vmin]});
-      obs_row = {std::to_string(db_->last_insert_id()), group[kmin].kind, values[vmin]};
+      obs[g].kind_row = kmin;
+      obs[g].value_row = vmin;
+      fresh.push_back(g);
     }
-    const std::string& obs_id = *obs_row.at(0);
-    for (std::size_t i = 0; i < used; ++i) {
-      const ObservationRow& r = group[i];
-      count = std::to_string(r.count);
-      level = std::to_string(static_cast<int>(r.level));
-      f[0] = acq_id;
-      f[1] = obs_id;
-      f[2] = module_id(r);
-      f[3] = r.kind == s(obs_row[1]) ? Field() : Field(r.kind);
-      f[4] = values[i] == s(obs_row[2]) ? Field() : Field(values[i]);
-      f[5] = r.record_ref;
-      f[6] = r.first_seen.empty() ? Field() : Field(r.first_seen);
-      f[7] = r.last_seen.empty() ? Field() : Field(r.last_seen);
-      f[8] = count;
-      f[9] = level;
-      (existing ? put_later : put_sighting)->run(f);
+    for (std::size_t at = 0; at < fresh.size();) {
+      std::size_t k = fresh.size() - at >= R ? R : 1;
+      f.assign(k * 4, Field());
+      for (std::size_t j = 0; j < k; ++j) {
+        const Obs& o = obs[fresh[at + j]];
+        const ObservationRow& r = rows[starts[fresh[at + j]]];
+        f[j * 4] = r.cat;
+        f[j * 4 + 1] = r.key;
+        f[j * 4 + 2] = rows[o.kind_row].kind;
+        f[j * 4 + 3] = values[o.value_row];
+      }
+      (k == R ? put_obs_many : put_obs_one)->run(f);
+      // One statement, one writer: the rows got consecutive ids ending at the last one.
+      std::int64_t last = db_->last_insert_id();
+      for (std::size_t j = 0; j < k; ++j)
+        obs[fresh[at + j]].id = std::to_string(last - static_cast<std::int64_t>(k - 1 - j));
+      at += k;
+    }
+    std::string count, level;
+    for (std::size_t g = 0; g < groups; ++g) {
+      const Obs& o = obs[g];
+      std::string_view okind = o.existing ? std::string_view(o.kind) : std::string_view(rows[o.kind_row].kind);
+      std::string_view ovalue = o.existing ? std::string_view(o.value) : std::string_view(values[o.value_row]);
+      BatchInsert& out = o.existing ? put_later : put_sighting;
+      for (std::size_t i = starts[g]; i < starts[g + 1]; ++i) {
+        const ObservationRow& r = rows[i];
+        out.set(0, acq_id);
+        out.set(1, o.id);
+        out.set(2, module_id(r));
+        if (r.kind == okind) out.set_null(3);
+        else out.set(3, r.kind);
+        if (values[i] == ovalue) out.set_null(4);
+        else out.set(4, values[i]);
+        out.set(5, r.record_ref);
+        if (r.first_seen.empty()) out.set_null(6);
+        else out.set(6, r.first_seen);
+        if (r.last_seen.empty()) out.set_null(7);
+        else out.set(7, r.last_seen);
+        out.set(8, std::to_string(r.count));
+        out.set(9, std::to_string(static_cast<int>(r.level)));
+        out.row_done();
+      }
     }
     n += static_cast<std::int64_t>(used);
     used = 0;
+    starts.clear();
   };
   while (const ObservationRow* r = next()) {
-    if (used && (r->cat != group[0].cat || r->key != group[0].key)) flush();
-    if (group.size() <= used) {
-      group.emplace_back();
+    bool same = used && r->cat == rows[used - 1].cat && r->key == rows[used - 1].key;
+    if (!same && starts.size() == kGroups) flush_groups();
+    if (!used || !same) starts.push_back(used);
+    if (rows.size() <= used) {
+      rows.emplace_back();
       values.emplace_back();
     }
-    group[used] = *r;
+    rows[used] = *r;
     values[used] = db_text(r->value);
     ++used;
   }
-  flush();
-  db_->exec(std::string("INSERT INTO sightings") + sighting_columns + " SELECT " + cols +
+  flush_groups();
+  put_sighting.flush();
+  put_later.flush();
+  db_->exec("INSERT INTO sightings (" + cols + ") SELECT " + cols +
             " FROM temp.bridle_later WHERE 1 = 1 ORDER BY obs_id, module_id");
   db_->exec("DELETE FROM temp.bridle_later");
   if (nrows) *nrows = n;

@@ -36,6 +36,8 @@ class Statement {
   // Runs the statement with these parameters; the first result row, if any, goes to `first`.
   // Returns whether a row came back.
   virtual bool run(const std::vector<Field>& params, Row* first = nullptr) = 0;
+  // Runs it and returns every result row.
+  virtual std::vector<Row> query(const std::vector<Field>& params) = 0;
 };
 
 // The little a Store needs from a database. SQL uses '?' placeholders; errors throw
