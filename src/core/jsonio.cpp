@@ -297,3 +297,184 @@ std::string csv_field(const std::string& s) {
 }
 
 }  // namespace bridle
+
+namespace bridle {
+namespace {
+
+// The subset of JSON parse_json_fast handles itself; anything else makes it give up (false)
+// so the caller uses nlohmann's parser, whose result this one reproduces on its subset.
+class FastJson {
+ public:
+  explicit FastJson(std::string_view t) : p_(t.data()), e_(t.data() + t.size()) {}
+  bool parse(Json& out) {
+    ws();
+    if (!value(out, 0)) return false;
+    ws();
+    return p_ == e_;
+  }
+
+ private:
+  static constexpr int kMaxDepth = 64;
+  void ws() {
+    while (p_ < e_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
+  }
+  // ASCII strings with the short escapes (\u, bytes >= 0x80 and control bytes: give up).
+  bool string(std::string& s) {
+    ++p_;  // opening quote
+    const char* run = p_;
+    s.clear();
+    for (;;) {
+      if (p_ >= e_) return false;
+      unsigned char c = static_cast<unsigned char>(*p_);
+      if (c == '"') {
+        s.append(run, static_cast<std::size_t>(p_ - run));
+        ++p_;
+        return true;
+      }
+      if (c < 0x20 || c >= 0x80) return false;
+      if (c != '\\') {
+        ++p_;
+        continue;
+      }
+      s.append(run, static_cast<std::size_t>(p_ - run));
+      if (++p_ >= e_) return false;
+      switch (*p_) {
+        case '"': s += '"'; break;
+        case '\\': s += '\\'; break;
+        case '/': s += '/'; break;
+        case 'b': s += '\b'; break;
+        case 'f': s += '\f'; break;
+        case 'n': s += '\n'; break;
+        case 'r': s += '\r'; break;
+        case 't': s += '\t'; break;
+        default: return false;  // \u and anything invalid
+      }
+      run = ++p_;
+    }
+  }
+  // Integers of at most 18 digits (no fraction, no exponent): nlohmann makes them unsigned
+  // without a sign and signed with one.
+  bool number(Json& out) {
+    bool neg = *p_ == '-';
+    const char* d = p_ + (neg ? 1 : 0);
+    const char* q = d;
+    while (q < e_ && *q >= '0' && *q <= '9') ++q;
+    std::size_t n = static_cast<std::size_t>(q - d);
+    if (n == 0 || n > 18 || (n > 1 && *d == '0')) return false;
+    if (q < e_ && (*q == '.' || *q == 'e' || *q == 'E')) return false;
+    std::uint64_t v = 0;
+    for (const char* c = d; c < q; ++c) v = v * 10 + static_cast<std::uint64_t>(*c - '0');
+    if (neg) out = Json(static_cast<std::int64_t>(-static_cast<std::int64_t>(v)));
+    else out = Json(v);
+    p_ = q;
+    return true;
+  }
+  bool literal(std::string_view word) {
+    if (static_cast<std::size_t>(e_ - p_) < word.size() || std::string_view(p_, word.size()) != word) return false;
+    p_ += word.size();
+    return true;
+  }
+  bool value(Json& out, int depth) {
+    if (p_ >= e_) return false;
+    switch (*p_) {
+      case '{': return object(out, depth + 1);
+      case '[': return array(out, depth + 1);
+      case '"': {
+        std::string s;
+        if (!string(s)) return false;
+        out = Json(std::move(s));
+        return true;
+      }
+      case 't':
+        if (!literal("true")) return false;
+        out = Json(true);
+        return true;
+      case 'f':
+        if (!literal("false")) return false;
+        out = Json(false);
+        return true;
+      case 'n':
+        if (!literal("null")) return false;
+        out = Json(nullptr);
+        return true;
+      default:
+        if (*p_ == '-' || (*p_ >= '0' && *p_ <= '9')) return number(out);
+        return false;
+    }
+  }
+  bool object(Json& out, int depth) {
+    if (depth > kMaxDepth) return false;
+    ++p_;
+    out = Json(Json::value_t::object);
+    auto& m = *out.get_ptr<Json::object_t*>();
+    ws();
+    if (p_ < e_ && *p_ == '}') {
+      ++p_;
+      return true;
+    }
+    std::string key;
+    for (;;) {
+      if (p_ >= e_ || *p_ != '"' || !string(key)) return false;
+      // A repeated key (nlohmann: first position, last value) is left to nlohmann.
+      for (auto& kv : m)
+        if (kv.first.size() == key.size() && kv.first == key) return false;
+      ws();
+      if (p_ >= e_ || *p_ != ':') return false;
+      ++p_;
+      ws();
+      Json v;
+      if (!value(v, depth)) return false;
+      m.emplace_back(std::move(key), std::move(v));
+      ws();
+      if (p_ >= e_) return false;
+      if (*p_ == ',') {
+        ++p_;
+        ws();
+        continue;
+      }
+      if (*p_ != '}') return false;
+      ++p_;
+      return true;
+    }
+  }
+  bool array(Json& out, int depth) {
+    if (depth > kMaxDepth) return false;
+    ++p_;
+    out = Json(Json::value_t::array);
+    auto& a = *out.get_ptr<Json::array_t*>();
+    ws();
+    if (p_ < e_ && *p_ == ']') {
+      ++p_;
+      return true;
+    }
+    for (;;) {
+      Json v;
+      if (!value(v, depth)) return false;
+      a.push_back(std::move(v));
+      ws();
+      if (p_ >= e_) return false;
+      if (*p_ == ',') {
+        ++p_;
+        ws();
+        continue;
+      }
+      if (*p_ != ']') return false;
+      ++p_;
+      return true;
+    }
+  }
+  const char* p_;
+  const char* e_;
+};
+
+}  // namespace
+
+bool parse_json_fast(std::string_view text, Json& out) {
+  FastJson p(text);
+  Json j;
+  if (!p.parse(j)) return false;
+  out = std::move(j);
+  return true;
+}
+
+}  // namespace bridle

@@ -58,6 +58,12 @@ void append_mvt_string(std::string& out, std::string_view s);
 // csv_field(s) appended to out.
 void append_csv_field(std::string& out, std::string_view s);
 
+// Json::parse(text, nullptr, false) for the common subset of JSON (ASCII strings without
+// \u escapes, integers of at most 18 digits, no repeated keys, nesting up to 64), without
+// nlohmann's lexer: true with the same value in `out`; false (out untouched) when the text is
+// outside the subset or not valid JSON, and the caller must use nlohmann's parser.
+bool parse_json_fast(std::string_view text, Json& out);
+
 // One CSV field, QUOTE_ALL with doubled quotes (Python csv, escapechar '\\').
 std::string csv_field(const std::string& s);
 

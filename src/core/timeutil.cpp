@@ -8,19 +8,54 @@
 namespace bridle {
 
 namespace {
+// Proleptic Gregorian date of a day count since 1970-01-01 (H. Hinnant's civil_from_days).
+void civil_from_days(std::int64_t z, std::int64_t& y, unsigned& m, unsigned& d) {
+  z += 719468;
+  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  y = static_cast<std::int64_t>(yoe) + era * 400;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  d = doy - (153 * mp + 2) / 5 + 1;
+  m = mp < 10 ? mp + 3 : mp - 9;
+  y += m <= 2;
+}
+
+void digits(char* out, unsigned v, int n) {
+  for (int i = n - 1; i >= 0; --i) {
+    out[i] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  }
+}
+
+// "YYYY-MM-DD HH:MM:SS.ffffff" (what gmtime_r + "%04d-%02d-%02d %02d:%02d:%02d.%06lld" gives
+// for years 1..9999), or "" outside them.
 std::string format_parts(std::int64_t whole, std::int64_t micros) {
   if (micros >= 1000000) { whole += micros / 1000000; micros %= 1000000; }
   if (micros < 0) { whole -= 1; micros += 1000000; }
   // Python's datetime covers years 1..9999.
   if (whole < -62135596800LL || whole > 253402300799LL) return "";
-  std::time_t t = static_cast<std::time_t>(whole);
-  std::tm tm{};
-  if (!gmtime_r(&t, &tm)) return "";
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d:%02d.%06lld", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<long long>(micros));
-  return buf;
+  std::int64_t days = whole >= 0 ? whole / 86400 : -((-whole + 86399) / 86400);
+  std::int64_t secs = whole - days * 86400;
+  std::int64_t y;
+  unsigned m, d;
+  civil_from_days(days, y, m, d);
+  char buf[26];
+  digits(buf, static_cast<unsigned>(y), 4);
+  buf[4] = '-';
+  digits(buf + 5, m, 2);
+  buf[7] = '-';
+  digits(buf + 8, d, 2);
+  buf[10] = ' ';
+  digits(buf + 11, static_cast<unsigned>(secs / 3600), 2);
+  buf[13] = ':';
+  digits(buf + 14, static_cast<unsigned>(secs / 60 % 60), 2);
+  buf[16] = ':';
+  digits(buf + 17, static_cast<unsigned>(secs % 60), 2);
+  buf[19] = '.';
+  digits(buf + 20, static_cast<unsigned>(micros), 6);
+  return std::string(buf, 26);
 }
 }  // namespace
 

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <ctime>
 #include <mutex>
 #include <queue>
@@ -59,19 +60,24 @@ std::size_t alerts_in_memory() {
   return n;
 }
 
-// A module's timeline rows are spilled to a sorted run file once this many are buffered, so
-// memory stays flat however large the acquisition (a 300k-file Manifest gives ~400k rows).
-// BRIDLE_TIMELINE_SPILL_ROWS overrides it (tests use a tiny value to exercise the merge).
+// A module's timeline rows are spilled to a sorted run file once they take this many bytes
+// (~120k rows of a file listing), so memory stays flat however large the acquisition.
+// BRIDLE_TIMELINE_SPILL_ROWS spills by row count instead (tests use a tiny value to exercise
+// the merge).
 std::size_t spill_rows() {
   static const std::size_t n = [] {
     const char* e = std::getenv("BRIDLE_TIMELINE_SPILL_ROWS");
     long long v = e ? std::atoll(e) : 0;
-    return v > 0 ? static_cast<std::size_t>(v) : std::size_t{100'000};
+    return v > 0 ? static_cast<std::size_t>(v) : std::numeric_limits<std::size_t>::max();
   }();
   return n;
 }
+constexpr std::size_t kTimelineSpillBytes = std::size_t{16} << 20;
+// A module's rows stay in memory for the final merge (ScanResult::timeline) only when they are
+// fewer than this; otherwise they are spilled too, so the merge holds only small modules' rows.
+constexpr std::size_t kTimelineKeepBytes = std::size_t{1} << 20;
 
-void put_str(std::string& out, const std::string& s) {
+void put_str(std::string& out, std::string_view s) {
   std::uint32_t n = static_cast<std::uint32_t>(s.size());
   out.append(reinterpret_cast<const char*>(&n), 4);
   out.append(s);
@@ -84,29 +90,111 @@ bool get_str(std::FILE* f, std::string& s) {
   return n == 0 || std::fread(s.data(), 1, n, f) == n;
 }
 
-bool read_entry(std::FILE* f, TimelineEntry& e) {
-  return get_str(f, e.timestamp) && get_str(f, e.plugin) && get_str(f, e.event) && get_str(f, e.description);
+// The first 16 bytes of a string as two big-endian words, zero-padded: comparing the words
+// orders strings as their bytes compare whenever the words differ (equal words: compare the
+// strings).
+struct Prefix16 {
+  std::uint64_t hi = 0, lo = 0;
+  static Prefix16 of(std::string_view s) {
+    unsigned char b[16] = {};
+    std::memcpy(b, s.data(), std::min<std::size_t>(16, s.size()));
+    Prefix16 p;
+    for (int i = 0; i < 8; ++i) p.hi = (p.hi << 8) | b[i];
+    for (int i = 8; i < 16; ++i) p.lo = (p.lo << 8) | b[i];
+    return p;
+  }
+  // <0, 0 (undecided), >0
+  int cmp(const Prefix16& o) const {
+    if (hi != o.hi) return hi < o.hi ? -1 : 1;
+    if (lo != o.lo) return lo < o.lo ? -1 : 1;
+    return 0;
+  }
+};
+
+int sv_cmp(std::string_view a, std::string_view b) {
+  int c = a.compare(b);
+  return c < 0 ? -1 : c > 0 ? 1 : 0;
 }
 
+// One module's timeline rows before they are sorted: the strings in one arena (no allocation
+// per row), rows as offsets. The plugin is the module's name, the same for every row.
+struct RowBuffer {
+  struct Row {
+    Prefix16 key;           // of the timestamp
+    std::uint32_t off = 0;  // timestamp, event, description follow each other in the arena
+    std::uint32_t ts = 0, ev = 0, desc = 0;
+  };
+  std::string arena;
+  std::vector<Row> rows;
+  std::size_t bytes() const { return arena.size() + rows.size() * sizeof(Row); }
+  bool empty() const { return rows.empty(); }
+  void add(const TimelineRow& r) {
+    std::size_t n = r.timestamp.size() + r.event.size() + r.description.size();
+    // Past 1 MiB the arena takes its full size at once (doubling would overshoot the budget).
+    if (arena.size() + n > arena.capacity() && arena.size() >= (std::size_t{1} << 20) &&
+        arena.capacity() < kTimelineSpillBytes)
+      arena.reserve(kTimelineSpillBytes + n);
+    Row row;
+    row.key = Prefix16::of(r.timestamp);
+    row.off = static_cast<std::uint32_t>(arena.size());
+    row.ts = static_cast<std::uint32_t>(r.timestamp.size());
+    row.ev = static_cast<std::uint32_t>(r.event.size());
+    row.desc = static_cast<std::uint32_t>(r.description.size());
+    arena += r.timestamp;
+    arena += r.event;
+    arena += r.description;
+    rows.push_back(row);
+  }
+  std::string_view ts(const Row& r) const { return std::string_view(arena).substr(r.off, r.ts); }
+  std::string_view ev(const Row& r) const { return std::string_view(arena).substr(r.off + r.ts, r.ev); }
+  std::string_view desc(const Row& r) const { return std::string_view(arena).substr(r.off + r.ts + r.ev, r.desc); }
+  // TimelineEntry order (timestamp, plugin, event, description); the plugin is shared.
+  int cmp(const Row& a, const Row& b) const {
+    int c = a.key.cmp(b.key);
+    if (c != 0) return c;
+    if ((c = sv_cmp(ts(a), ts(b))) != 0) return c;
+    if ((c = sv_cmp(ev(a), ev(b))) != 0) return c;
+    return sv_cmp(desc(a), desc(b));
+  }
+  // Sorted, duplicates dropped.
+  void sort_unique() {
+    std::sort(rows.begin(), rows.end(), [this](const Row& a, const Row& b) { return cmp(a, b) < 0; });
+    rows.erase(std::unique(rows.begin(), rows.end(), [this](const Row& a, const Row& b) { return cmp(a, b) == 0; }),
+               rows.end());
+  }
+  void clear() {
+    rows.clear();
+    arena.clear();
+    if (arena.capacity() > (kTimelineSpillBytes * 2)) std::string().swap(arena);
+  }
+  void release() {
+    std::vector<Row>().swap(rows);
+    std::string().swap(arena);
+  }
+};
+
 // Sorts, de-duplicates and writes rows as a run file; false on I/O failure (rows then stay).
-bool spill_run(TimelineRuns& runs, std::vector<TimelineEntry>& rows) {
-  std::sort(rows.begin(), rows.end());
-  rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
+bool spill_run(TimelineRuns& runs, RowBuffer& rows, const std::string& plugin) {
+  rows.sort_unique();
   std::filesystem::path path;
   {
     std::lock_guard<std::mutex> lk(runs.mu);
-    if (!runs.dir) runs.dir = std::make_unique<TempDir>("bridle-timeline");
+    try {
+      if (!runs.dir) runs.dir = std::make_unique<TempDir>("bridle-timeline");
+    } catch (...) {
+      return false;
+    }
     path = runs.dir->path() / ("run" + std::to_string(runs.counter++));
   }
   std::FILE* f = std::fopen(path.c_str(), "wb");
   if (!f) return false;
   std::string buf;
   bool ok = true;
-  for (auto& e : rows) {
-    put_str(buf, e.timestamp);
-    put_str(buf, e.plugin);
-    put_str(buf, e.event);
-    put_str(buf, e.description);
+  for (auto& r : rows.rows) {
+    put_str(buf, rows.ts(r));
+    put_str(buf, plugin);
+    put_str(buf, rows.ev(r));
+    put_str(buf, rows.desc(r));
     if (buf.size() > (1u << 20)) {
       ok = ok && std::fwrite(buf.data(), 1, buf.size(), f) == buf.size();
       buf.clear();
@@ -120,9 +208,57 @@ bool spill_run(TimelineRuns& runs, std::vector<TimelineEntry>& rows) {
     runs.files.push_back(path);
   }
   rows.clear();
-  rows.shrink_to_fit();
   return true;
 }
+
+// Reads a run file's rows through a large buffer.
+class RunReader {
+ public:
+  bool open(const std::filesystem::path& p) {
+    f_ = std::fopen(p.c_str(), "rb");
+    buf_.resize(std::size_t{256} << 10);
+    return f_ != nullptr;
+  }
+  ~RunReader() {
+    if (f_) std::fclose(f_);
+  }
+  bool next(TimelineEntry& e) {
+    return str(e.timestamp) && str(e.plugin) && str(e.event) && str(e.description);
+  }
+  bool failed() const { return failed_; }
+
+ private:
+  bool fill(std::size_t need) {
+    if (end_ - pos_ >= need) return true;
+    std::memmove(buf_.data(), buf_.data() + pos_, end_ - pos_);
+    end_ -= pos_;
+    pos_ = 0;
+    if (buf_.size() < need) buf_.resize(need);
+    while (end_ < need) {
+      std::size_t n = std::fread(buf_.data() + end_, 1, buf_.size() - end_, f_);
+      if (n == 0) {
+        if (std::ferror(f_) || end_ != 0) failed_ = failed_ || std::ferror(f_) != 0;
+        return false;
+      }
+      end_ += n;
+    }
+    return true;
+  }
+  bool str(std::string& s) {
+    if (!fill(4)) return false;
+    std::uint32_t n;
+    std::memcpy(&n, buf_.data() + pos_, 4);
+    pos_ += 4;
+    if (!fill(n)) return false;
+    s.assign(buf_.data() + pos_, n);
+    pos_ += n;
+    return true;
+  }
+  std::FILE* f_ = nullptr;
+  std::vector<char> buf_;
+  std::size_t pos_ = 0, end_ = 0;
+  bool failed_ = false;
+};
 
 std::string log_time() {
   auto now = std::chrono::system_clock::now();
@@ -687,7 +823,9 @@ struct ModuleRun final : ModuleContext {
   bool has_document = false;
   std::vector<Alert> alerts;  // the ones kept in memory (ScanResult::alerts)
   AlertStreams::Stream* stream = nullptr;  // every alert
-  std::vector<TimelineEntry> timeline;
+  RowBuffer rows;                      // timeline rows not yet sorted
+  bool spilled_rows = false;            // some went to run files
+  std::vector<TimelineEntry> timeline;  // after finish(): the rows kept in memory
   std::vector<LogLine> log_lines;
   std::vector<Json> urls;
   ModuleOutcome outcome;
@@ -758,10 +896,8 @@ struct ModuleRun final : ModuleContext {
     }
     rows_buf.clear();
     module.timeline(record, rows_buf);
-    for (auto& r : rows_buf)
-      timeline.push_back({r.timestamp, module.info().name, std::move(r.event), std::move(r.description)});
-    if (timeline.size() >= spill_rows() && !spill_run(*runs, timeline))
-      diag({Diagnostic::Severity::Warning, "", "", "could not spill timeline rows to a temporary file; keeping them in memory", false});
+    for (auto& r : rows_buf) rows.add(r);
+    if (!rows_buf.empty() && (rows.rows.size() >= spill_rows() || rows.bytes() >= kTimelineSpillBytes)) spill_rows_now();
     if (opts.observations) {
       if (!obs_buf.empty())
         opts.observations->observe(module.info().slug, std::to_string(outcome.records), obs_buf,
@@ -831,6 +967,18 @@ struct ModuleRun final : ModuleContext {
     log_lines.push_back(std::move(l));
   }
 
+  // The buffered rows as a sorted run file (once that failed, they stay in memory).
+  void spill_rows_now() {
+    if (spill_failed) return;
+    if (spill_run(*runs, rows, module.info().name)) {
+      spilled_rows = true;
+      return;
+    }
+    spill_failed = true;
+    diag({Diagnostic::Severity::Warning, "", "", "could not spill timeline rows to a temporary file; keeping them in memory", false});
+  }
+  bool spill_failed = false;
+
   void diag(Diagnostic d) override {
     if (d.module.empty()) d.module = module.info().name;
     std::string text = d.file.empty() ? d.message : d.file + ": " + d.message;
@@ -847,9 +995,16 @@ struct ModuleRun final : ModuleContext {
       if (!write_text_file(*opts.output_dir / (module.info().slug + ".json"), dump_mvt(document), &err))
         diag({Diagnostic::Severity::Error, "", "", err, false});
     }
-    // De-duplicate the module's timeline rows (MVT does it per module) and sort.
-    std::sort(timeline.begin(), timeline.end());
-    timeline.erase(std::unique(timeline.begin(), timeline.end()), timeline.end());
+    // De-duplicate the module's timeline rows (MVT does it per module) and sort. A module
+    // that spilled rows spills the rest too (they are merged from the files).
+    if (!rows.empty() && (spilled_rows || rows.bytes() > kTimelineKeepBytes)) spill_rows_now();
+    if (!rows.empty()) {
+      rows.sort_unique();
+      timeline.reserve(rows.rows.size());
+      for (auto& r : rows.rows)
+        timeline.push_back({std::string(rows.ts(r)), module.info().name, std::string(rows.ev(r)), std::string(rows.desc(r))});
+    }
+    rows.release();
     if (!stream->close()) diag({Diagnostic::Severity::Error, "", "", "cannot write " + stream->detected->string(), false});
     outcome.alerts = stream->total;
     outcome.ran = true;
@@ -1062,7 +1217,13 @@ ScanResult Engine::run(std::vector<std::unique_ptr<Module>> modules, IosSource* 
     for (auto& d : r.outcome.diagnostics) result.diagnostics.push_back(d);
     for (auto& l : r.log_lines) result.log.push_back(std::move(l));
     r.stream->log_pos = result.log.size();
+    if (result.timeline.empty()) {
+      std::size_t total = 0;
+      for (auto& rr : runs) total += rr->timeline.size();
+      result.timeline.reserve(total);
+    }
     for (auto& t : r.timeline) result.timeline.push_back(std::move(t));
+    std::vector<TimelineEntry>().swap(r.timeline);
     for (auto& u : r.urls) result.urls.push_back(std::move(u));
     result.modules.push_back(std::move(r.outcome));
   }
@@ -1080,37 +1241,55 @@ void ScanResult::for_each_timeline(const std::function<void(const TimelineEntry&
   // k-way merge of the in-memory rows and every spilled run; equal consecutive rows (the same
   // module's duplicates split across runs) are written once.
   struct Cursor {
-    std::FILE* f = nullptr;
+    RunReader reader;
     TimelineEntry cur;
+    Prefix16 key;
   };
-  std::vector<Cursor> cursors;
+  std::vector<std::unique_ptr<Cursor>> cursors;
   for (auto& p : timeline_runs->files) {
-    Cursor c;
-    c.f = std::fopen(p.c_str(), "rb");
-    if (c.f && read_entry(c.f, c.cur)) cursors.push_back(std::move(c));
-    else if (c.f) std::fclose(c.f);
+    auto c = std::make_unique<Cursor>();
+    if (c->reader.open(p) && c->reader.next(c->cur)) {
+      c->key = Prefix16::of(c->cur.timestamp);
+      cursors.push_back(std::move(c));
+    }
   }
   std::size_t mem = 0;
-  using Item = std::pair<const TimelineEntry*, std::size_t>;  // row, cursor index (SIZE_MAX = memory)
-  auto greater = [](const Item& a, const Item& b) { return *b.first < *a.first; };
+  struct Item {
+    const TimelineEntry* row;
+    Prefix16 key;
+    std::size_t src;  // cursor index, SIZE_MAX = memory
+  };
+  auto greater = [](const Item& a, const Item& b) {
+    int c = b.key.cmp(a.key);
+    if (c != 0) return c < 0;
+    return *b.row < *a.row;
+  };
   std::priority_queue<Item, std::vector<Item>, decltype(greater)> heap(greater);
-  for (std::size_t i = 0; i < cursors.size(); ++i) heap.push({&cursors[i].cur, i});
-  if (mem < timeline.size()) heap.push({&timeline[mem], SIZE_MAX});
-  std::optional<TimelineEntry> last;
+  for (std::size_t i = 0; i < cursors.size(); ++i) heap.push({&cursors[i]->cur, cursors[i]->key, i});
+  if (mem < timeline.size()) heap.push({&timeline[mem], Prefix16::of(timeline[mem].timestamp), SIZE_MAX});
+  TimelineEntry last;
+  bool have_last = false;
   while (!heap.empty()) {
-    auto [row, src] = heap.top();
+    Item it = heap.top();
     heap.pop();
-    if (!last || !(*last == *row)) {
-      fn(*row);
-      last = *row;
+    if (!have_last || !(last == *it.row)) {
+      fn(*it.row);
+      last.timestamp.assign(it.row->timestamp);
+      last.plugin.assign(it.row->plugin);
+      last.event.assign(it.row->event);
+      last.description.assign(it.row->description);
+      have_last = true;
     }
-    if (src == SIZE_MAX) {
-      if (++mem < timeline.size()) heap.push({&timeline[mem], SIZE_MAX});
-    } else if (read_entry(cursors[src].f, cursors[src].cur)) {
-      heap.push({&cursors[src].cur, src});
+    if (it.src == SIZE_MAX) {
+      if (++mem < timeline.size()) heap.push({&timeline[mem], Prefix16::of(timeline[mem].timestamp), SIZE_MAX});
+    } else {
+      Cursor& c = *cursors[it.src];
+      if (c.reader.next(c.cur)) {
+        c.key = Prefix16::of(c.cur.timestamp);
+        heap.push({&c.cur, c.key, it.src});
+      }
     }
   }
-  for (auto& c : cursors) std::fclose(c.f);
 }
 
 bool ScanResult::partial() const {

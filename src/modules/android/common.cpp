@@ -5,6 +5,7 @@
 #include <map>
 #include <mutex>
 
+#include "core/jsonio.hpp"
 #include "core/timeutil.hpp"
 #include "core/util.hpp"
 
@@ -34,6 +35,8 @@ bool android_read_stream(ModuleContext& ctx, AndroidSource& src, const AndroidFi
 }
 
 Json parse_json_exact(std::string_view text) {
+  // Most elements are plain (ASCII, small integers): parsed without nlohmann's lexer.
+  if (Json fast; parse_json_fast(text, fast)) return fast;
   // Quote integer literals outside strings that do not fit in 64 bits.
   std::string fixed;
   bool changed = false;
