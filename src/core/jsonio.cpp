@@ -10,16 +10,36 @@
 
 namespace bridle {
 
+namespace {
+// Per byte: 0 copied as is, 1 escaped, 2 DEL (escaped with escape_del), 3 non-ASCII.
+struct AsciiClass {
+  unsigned char c[256];
+  constexpr AsciiClass() : c{} {
+    for (int i = 0; i < 0x20; ++i) c[i] = 1;
+    c[static_cast<unsigned char>('"')] = 1;
+    c[static_cast<unsigned char>('\\')] = 1;
+    c[0x7f] = 2;
+    for (int i = 0x80; i < 0x100; ++i) c[i] = 3;
+  }
+};
+constexpr AsciiClass kAscii;
+}  // namespace
+
 bool append_ascii_json_string(std::string& out, std::string_view s, bool escape_del) {
-  for (unsigned char c : s)
-    if (c >= 0x80) return false;
+  const std::size_t start = out.size();
   out += '"';
+  const char* data = s.data();
   std::size_t run = 0;
   for (std::size_t i = 0; i < s.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\' && (c != 0x7f || !escape_del)) continue;
-    out.append(s.data() + run, i - run);
+    unsigned char k = kAscii.c[static_cast<unsigned char>(data[i])];
+    if (k == 0 || (k == 2 && !escape_del)) continue;
+    if (k == 3) {
+      out.resize(start);  // nothing appended: the caller falls back to nlohmann
+      return false;
+    }
+    out.append(data + run, i - run);
     run = i + 1;
+    unsigned char c = static_cast<unsigned char>(data[i]);
     switch (c) {
       case '\b': out += "\\b"; break;
       case '\t': out += "\\t"; break;
@@ -29,13 +49,13 @@ bool append_ascii_json_string(std::string& out, std::string_view s, bool escape_
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
       default: {
-        char buf[8];
-        std::snprintf(buf, sizeof buf, "\\u%04x", c);
-        out += buf;
+        static const char kHex[] = "0123456789abcdef";
+        char buf[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
+        out.append(buf, 6);
       }
     }
   }
-  out.append(s.data() + run, s.size() - run);
+  out.append(data + run, s.size() - run);
   out += '"';
   return true;
 }

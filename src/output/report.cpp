@@ -404,23 +404,39 @@ bool write_run_outputs(const fs::path& dir, const ScanResult& result, const RunI
       jsonl_writer.join();
     }
     if (shown) std::fputs("\r\033[K", stderr);
+    // The alerts that have a time, after the rows: what dump() of {"message", "datetime",
+    // "timestamp", "timezone", "timestamp_desc", "module", "data_type", "level", "tag",
+    // "matched_indicator"} writes, formatted directly.
+    std::string scratch;
     streams->for_each_brief([&](const Alert& a) {
       if (a.event_time.size() < 19) return;
-      Json j;
-      j["message"] = std::string(level_name(a.level)) + " alert: " + a.message;
-      std::string iso = a.event_time.substr(0, 10) + "T" + a.event_time.substr(11);
-      j["datetime"] = utc ? iso + "+00:00" : iso;
-      if (auto u = iso_to_unix(a.event_time)) j["timestamp"] = static_cast<std::int64_t>(std::llround(*u * 1e6));
-      if (!utc) j["timezone"] = "device local time";
-      j["timestamp_desc"] = "Alert";
-      j["module"] = a.module_name;
-      j["data_type"] = "bridle:alert";
-      j["level"] = level_name(a.level);
-      j["tag"] = Json::array({"bridle_alert", level_name(a.level)});
-      if (a.matched)
-        j["matched_indicator"] = {{"value", a.matched->value}, {"type", a.matched->type},
-                                  {"name", a.matched->name}, {"stix2_file_name", a.matched->stix2_file_name}};
-      jsonl.buf += j.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
+      std::string& j = jsonl.buf;
+      const std::string_view level = level_name(a.level);
+      j += "{\"message\":";
+      scratch.assign(level);
+      scratch += " alert: ";
+      scratch += a.message;
+      append_json_string(j, scratch);
+      append_jsonl_when(j, a.event_time, utc);
+      j += ",\"timestamp_desc\":\"Alert\",\"module\":";
+      append_json_string(j, a.module_name);
+      j += ",\"data_type\":\"bridle:alert\",\"level\":";
+      append_json_string(j, std::string(level));
+      j += ",\"tag\":[\"bridle_alert\",";
+      append_json_string(j, std::string(level));
+      j += ']';
+      if (a.matched) {
+        j += ",\"matched_indicator\":{\"value\":";
+        append_json_string(j, a.matched->value);
+        j += ",\"type\":";
+        append_json_string(j, a.matched->type);
+        j += ",\"name\":";
+        append_json_string(j, a.matched->name);
+        j += ",\"stix2_file_name\":";
+        append_json_string(j, a.matched->stix2_file_name);
+        j += '}';
+      }
+      j += "}\n";
       ++jlines;
       jsonl.maybe_flush();
     });
