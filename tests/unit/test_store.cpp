@@ -312,9 +312,9 @@ TEST_P(StoreTest, ManyRowsRecordTheSameOnEveryPath) {
   acq.tool_version = "0.1.0";
   acq.indicator_digest = "d";
   acq.verdict = "clean";
-  auto record = [&](const std::string& name, int from, int to, bool direct) {
+  auto record = [&](const std::string& name, int from, int to, bool direct, std::size_t chunk = 37) {
     StoreSink sink(meta);
-    sink.stream_to(*store_, 37);
+    sink.stream_to(*store_, chunk);
     feed(sink, from, to);
     acq.device = name;
     acq.input_sha256 = sha256_hex(name);
@@ -345,6 +345,7 @@ TEST_P(StoreTest, ManyRowsRecordTheSameOnEveryPath) {
   auto again = record("direct-known", 0, 700, true);       // every observable stored before
   auto mixed_d = record("direct-mixed", 350, 1100, true);  // half known, half new
   auto mixed_s = record("staged-mixed", 350, 1100, false);
+  auto mixed_m = record("direct-mixed-in-memory", 350, 1100, true, 1u << 20);  // one chunk: no run file
   EXPECT_GT(fresh.second, 1500);
   EXPECT_EQ(fresh.second, staged.second);
   EXPECT_EQ(fresh.second, again.second);
@@ -353,12 +354,13 @@ TEST_P(StoreTest, ManyRowsRecordTheSameOnEveryPath) {
   same(sorted(fresh.first), s0);
   same(sorted(again.first), s0);
   same(sorted(mixed_d.first), sorted(mixed_s.first));
+  same(sorted(mixed_m.first), sorted(mixed_s.first));
   // Each observable once; every sighting references the observable of its own key.
   EXPECT_EQ(store_->db().query("SELECT COUNT(*) FROM (SELECT cat, key FROM observables GROUP BY cat, key HAVING COUNT(*) > 1) x").at(0).at(0), "0");
   EXPECT_EQ(store_->db().query("SELECT COUNT(*) FROM sightings s JOIN observables o ON o.id = s.obs_id WHERE o.cat = 'fname'"
                                " AND substr(COALESCE(s.value, o.value), length(COALESCE(s.value, o.value)) - length(o.key) + 1) <> o.key").at(0).at(0), "0");
   EXPECT_EQ(store_->db().query("SELECT COUNT(*) FROM sightings s JOIN observables o ON o.id = s.obs_id WHERE o.cat = 'fname'").at(0).at(0),
-            "3600");  // one per path per acquisition: 3 x 700 + 2 x 750
+            "4350");  // one per path per acquisition: 3 x 700 + 3 x 750
 }
 
 TEST_P(StoreTest, ClaimsAreExclusiveAndExpire) {

@@ -244,12 +244,7 @@ void StoreSink::stream_to(Store& store, std::size_t chunk_keys) {
   chunk_keys_ = chunk_keys ? chunk_keys : 1;
 }
 
-void StoreSink::spill_locked() {
-  if (slots_.empty()) return;
-  if (!runs_file_) {
-    runs_file_ = std::tmpfile();
-    if (!runs_file_) throw std::runtime_error("store: cannot create a temporary file for the observations");
-  }
+std::vector<std::uint32_t> StoreSink::sorted_slots_locked() const {
   // Module order of the table's primary key: (slug, artifact).
   std::vector<std::uint32_t> rank(modules_.size());
   {
@@ -267,6 +262,16 @@ void StoreSink::spill_locked() {
     int c = text(x.ck_off, x.ck_len).compare(text(y.ck_off, y.ck_len));
     return c != 0 ? c < 0 : rank[x.module] < rank[y.module];
   });
+  return idx;
+}
+
+void StoreSink::spill_locked() {
+  if (slots_.empty()) return;
+  if (!runs_file_) {
+    runs_file_ = std::tmpfile();
+    if (!runs_file_) throw std::runtime_error("store: cannot create a temporary file for the observations");
+  }
+  std::vector<std::uint32_t> idx = sorted_slots_locked();
   std::string out;
   std::uint64_t start = runs_end_;
   for (std::uint32_t i : idx) {
@@ -324,6 +329,31 @@ void StoreSink::merge_locked(const std::function<void(const MergedRows&)>& consu
       s.clear_chunk_locked();
     }
   } done{*this};
+  if (runs_.empty()) {
+    // Everything fits in one chunk: sorted in memory, no run file.
+    std::vector<std::uint32_t> idx = sorted_slots_locked();
+    std::size_t at = 0;
+    ObservationRow row;
+    consume([&]() -> const ObservationRow* {
+      if (at == idx.size()) return nullptr;
+      const Slot& x = slots_[idx[at++]];
+      auto ck = text(x.ck_off, x.ck_len);
+      auto nul = ck.find('\0');
+      row.cat.assign(ck.substr(0, nul));
+      row.key.assign(ck.substr(nul + 1));
+      row.kind.assign(obs_kind_name(static_cast<ObsKind>(x.kind)));
+      row.value.assign(text(x.value_off, x.value_len));
+      row.module = modules_[x.module].slug;
+      row.artifact = modules_[x.module].artifact;
+      row.record_ref.assign(text(x.rec_off, x.rec_len));
+      row.first_seen.assign(text(x.first_off, x.first_len));
+      row.last_seen.assign(text(x.last_off, x.last_len));
+      row.count = static_cast<std::int64_t>(x.count);
+      row.level = static_cast<Level>(x.level);
+      return &row;
+    });
+    return;
+  }
   spill_locked();
   if (runs_file_ && std::fflush(runs_file_) != 0) throw std::runtime_error("store: cannot write the run file");
   int fd = runs_file_ ? fileno(runs_file_) : -1;

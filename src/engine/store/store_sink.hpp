@@ -10,8 +10,9 @@
 // `chunk_keys` distinct observations it is sorted by (cat, key, module, artifact) and appended
 // as one sorted run to an unlinked temporary file; finish() merges the runs (k-way, counts
 // summed, first/last times min/max, highest level, the earliest run's kind/value/record kept)
-// and appends the merged rows, unique and in key order, to the store's staging table
-// (Store::stage_sorted); Store::record_staged() then writes the acquisition.
+// and hands the merged rows, unique and in key order, to the store (record(): Store::record_sorted;
+// finish(): Store::stage_sorted, then Store::record_staged). A scan that never filled a chunk
+// is sorted in memory and handed over without a run file.
 #pragma once
 #include <cstdint>
 #include <cstdio>
@@ -77,9 +78,12 @@ class StoreSink final : public ObservationSink {
  private:
   std::uint16_t module_index_locked(const std::string& slug);
   void clear_chunk_locked();
-  void spill_locked();
+  void spill_locked();  // the current chunk as one sorted run to the run file
+  // Slot indexes in (cat, key, module, artifact) order.
+  std::vector<std::uint32_t> sorted_slots_locked() const;
   using MergedRows = std::function<const ObservationRow*()>;
-  void merge_locked(const std::function<void(const MergedRows&)>& consume);  // the current chunk as one sorted run to the run file
+  // Hands the rows of every run and of the current chunk, merged, to `consume`; empties the sink.
+  void merge_locked(const std::function<void(const MergedRows&)>& consume);
   ObservationRow row_of(const Slot& s) const;
   std::string_view text(std::uint32_t off, std::uint32_t len) const { return {arena_.data() + off, len}; }
 
