@@ -90,23 +90,23 @@ bool get_str(std::FILE* f, std::string& s) {
   return n == 0 || std::fread(s.data(), 1, n, f) == n;
 }
 
-// The first 16 bytes of a string as two big-endian words, zero-padded: comparing the words
-// orders strings as their bytes compare whenever the words differ (equal words: compare the
-// strings).
+// The first 24 bytes of a string (a whole "YYYY-MM-DD HH:MM:SS.ffff" timestamp but the last
+// two digits) as three big-endian words, zero-padded: comparing the words orders strings as
+// their bytes compare whenever the words differ (equal words: compare the strings).
 struct Prefix16 {
-  std::uint64_t hi = 0, lo = 0;
+  std::uint64_t w[3] = {0, 0, 0};
   static Prefix16 of(std::string_view s) {
-    unsigned char b[16] = {};
-    std::memcpy(b, s.data(), std::min<std::size_t>(16, s.size()));
+    unsigned char b[24] = {};
+    std::memcpy(b, s.data(), std::min<std::size_t>(24, s.size()));
     Prefix16 p;
-    for (int i = 0; i < 8; ++i) p.hi = (p.hi << 8) | b[i];
-    for (int i = 8; i < 16; ++i) p.lo = (p.lo << 8) | b[i];
+    for (int k = 0; k < 3; ++k)
+      for (int i = 0; i < 8; ++i) p.w[k] = (p.w[k] << 8) | b[k * 8 + i];
     return p;
   }
   // <0, 0 (undecided), >0
   int cmp(const Prefix16& o) const {
-    if (hi != o.hi) return hi < o.hi ? -1 : 1;
-    if (lo != o.lo) return lo < o.lo ? -1 : 1;
+    for (int k = 0; k < 3; ++k)
+      if (w[k] != o.w[k]) return w[k] < o.w[k] ? -1 : 1;
     return 0;
   }
 };

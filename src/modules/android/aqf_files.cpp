@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <functional>
 #include <memory>
-#include <set>
 #include <string_view>
 
 #include "core/util.hpp"
@@ -264,20 +263,28 @@ class AqfFiles final : public Module {
   }
 
   // MACB-style rows: one per distinct timestamp, with the letters of the times equal to it.
+  // (Rows in time order; at most four times, so no set.)
   void timeline(const Json& r, std::vector<TimelineRow>& out) const override {
-    std::string m = jstr(r, "modified_time"), a = jstr(r, "access_time"), c = jstr(r, "changed_time"),
-                b = jstr(r, "birth_time");
-    std::set<std::string> times;
-    for (auto* t : {&m, &a, &c, &b})
-      if (!t->empty()) times.insert(*t);
+    const std::string t[4] = {jstr(r, "modified_time"), jstr(r, "access_time"), jstr(r, "changed_time"),
+                              jstr(r, "birth_time")};
+    int order[4], n = 0;
+    for (int i = 0; i < 4; ++i) {
+      if (t[i].empty()) continue;
+      bool seen = false;
+      for (int k = 0; k < n && !seen; ++k) seen = t[order[k]] == t[i];
+      if (seen) continue;
+      int at = n++;
+      for (; at > 0 && t[i] < t[order[at - 1]]; --at) order[at] = order[at - 1];
+      order[at] = i;
+    }
+    if (n == 0) return;
     std::string desc = jstr(r, "path") + " (" + jstr(r, "context") + ")";
-    for (auto& t : times) {
-      std::string ev;
-      ev += m == t ? 'M' : '-';
-      ev += a == t ? 'A' : '-';
-      ev += c == t ? 'C' : '-';
-      ev += b == t ? 'B' : '-';
-      out.push_back({t, ev, desc});
+    for (int j = 0; j < n; ++j) {
+      const std::string& ts = t[order[j]];
+      std::string ev = "----";
+      for (int k = 0; k < 4; ++k)
+        if (t[k] == ts) ev[k] = "MACB"[k];
+      out.push_back({ts, std::move(ev), desc});
     }
   }
 };
