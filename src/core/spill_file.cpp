@@ -114,8 +114,7 @@ static_assert(kSpillHeaderSize >= kCheckAt + 16);
 // Largest plaintext offset: header + offset must fit in off_t.
 constexpr std::uint64_t kMaxOffset = static_cast<std::uint64_t>(std::numeric_limits<off_t>::max()) - kSpillHeaderSize;
 
-constexpr std::size_t kStdioBuffer = std::size_t{256} << 10;  // stdio buffer of each stream
-constexpr std::size_t kChunk = std::size_t{256} << 10;        // encrypt-and-write unit
+constexpr std::size_t kChunk = std::size_t{256} << 10;  // encrypt-and-write unit
 
 void make_header(const SpillCipher& c, unsigned char (&h)[kSpillHeaderSize]) {
   std::memset(h, 0, sizeof h);
@@ -322,11 +321,13 @@ int cookie_close(void* c) {
 }
 
 // The stdio stream of a spill whose header is written/checked (s owns its fd; closed on failure).
-std::FILE* make_stream(std::unique_ptr<Spill> s, const char* cookie_mode) {
-  s->stdio_buf = std::unique_ptr<char[]>(new (std::nothrow) char[kStdioBuffer]);
-  if (!s->stdio_buf) {
-    errno = ENOMEM;
-    return nullptr;
+std::FILE* make_stream(std::unique_ptr<Spill> s, const char* cookie_mode, std::size_t buffer_size) {
+  if (buffer_size > 0) {
+    s->stdio_buf = std::unique_ptr<char[]>(new (std::nothrow) char[buffer_size]);
+    if (!s->stdio_buf) {
+      errno = ENOMEM;
+      return nullptr;
+    }
   }
   cookie_io_functions_t io{cookie_read, cookie_write, cookie_seek, cookie_close};
   Spill* raw = s.get();
@@ -339,7 +340,7 @@ std::FILE* make_stream(std::unique_ptr<Spill> s, const char* cookie_mode) {
   }
   s.release();
   raw->file = f;
-  std::setvbuf(f, raw->stdio_buf.get(), _IOFBF, kStdioBuffer);
+  if (buffer_size > 0) std::setvbuf(f, raw->stdio_buf.get(), _IOFBF, buffer_size);
   std::lock_guard<std::mutex> lk(registry_mu());
   registry()[f] = raw;
   return f;
@@ -392,7 +393,7 @@ void SpillCipher::apply(std::uint64_t offset, char* buf, std::size_t n) const {
   ctr_xor(nonce_, offset / 16, static_cast<unsigned>(offset % 16), reinterpret_cast<unsigned char*>(buf), n);
 }
 
-std::FILE* spill_fopen(const std::filesystem::path& p, const char* mode) {
+std::FILE* spill_fopen(const std::filesystem::path& p, const char* mode, std::size_t buffer_size) {
   if (!mode || (mode[0] != 'r' && mode[0] != 'w')) {
     errno = EINVAL;
     return nullptr;
@@ -427,10 +428,10 @@ std::FILE* spill_fopen(const std::filesystem::path& p, const char* mode) {
     errno = err;
     return nullptr;
   }
-  return make_stream(std::move(s), write ? (plus ? "w+" : "w") : (plus ? "r+" : "r"));
+  return make_stream(std::move(s), write ? (plus ? "w+" : "w") : (plus ? "r+" : "r"), buffer_size);
 }
 
-std::FILE* spill_tmpfile(const std::filesystem::path& dir_in) {
+std::FILE* spill_tmpfile(const std::filesystem::path& dir_in, std::size_t buffer_size) {
   std::filesystem::path dir = dir_in;
   if (dir.empty()) {
     std::error_code ec;
@@ -460,7 +461,7 @@ std::FILE* spill_tmpfile(const std::filesystem::path& dir_in) {
     errno = err;
     return nullptr;
   }
-  return make_stream(std::move(s), "w+");
+  return make_stream(std::move(s), "w+", buffer_size);
 }
 
 ssize_t spill_pread(std::FILE* f, void* buf, std::size_t n, std::uint64_t offset) {

@@ -24,6 +24,8 @@
 //   - File sizes and write patterns are visible (ciphertext length == plaintext length + a
 //     64-byte header).
 //
+// Linux/glibc only (fopencookie, O_TMPFILE).
+//
 // Format: a 64-byte header ("BRDLSPL1", version, the nonce, a check block = a known constant
 // encrypted with the key and nonce at a counter no data offset reaches), then the data,
 // byte i encrypted with the keystream at counter nonce + i/16 (128-bit big-endian add).
@@ -62,6 +64,9 @@ class SpillCipher {
 
 // Size of the header that precedes the data in a spill file.
 inline constexpr std::size_t kSpillHeaderSize = 64;
+// stdio buffer of a spill stream unless the caller asks for another size: the cookie then
+// sees few, large reads and writes (each one AES-CTR + one pread/pwrite).
+inline constexpr std::size_t kSpillBufferSize = std::size_t{256} << 10;
 
 // Opens an encrypted spill file as a stdio stream. mode: "wb" (create/truncate, write),
 // "w+b" (create/truncate, read+write), "rb" (read), "r+b" (read+write); the 'b' is optional,
@@ -72,7 +77,10 @@ inline constexpr std::size_t kSpillHeaderSize = 64;
 // The FILE* behaves as an ordinary one for fread/fwrite/fgetc/fputc/fprintf/fseeko/ftello
 // (plaintext offsets; SEEK_SET/CUR/END)/feof/ferror/fflush/fclose; fileno() is -1 (use
 // spill_pread for positional reads). Writing past the end fills the gap with encrypted zeros
-// (costs as much as writing them; spill writers append). It has a 256 KiB stdio buffer.
+// (costs as much as writing them; spill writers append).
+// buffer_size: the stream's stdio buffer, allocated with it and freed by fclose; 0 leaves
+// glibc's default (8 KiB, allocated on first use), e.g. for a reader that only calls fread
+// with large chunks of its own (those go to the cookie directly, bypassing the buffer).
 // Close spill streams before the process exits: bytes still buffered in a stream left open
 // are dropped at exit (the key is gone by then; nobody could read them anyway).
 // Returns nullptr with errno set on failure, in particular:
@@ -80,16 +88,16 @@ inline constexpr std::size_t kSpillHeaderSize = 64;
 //   EKEYREJECTED the file was written by another process (different key): its data cannot
 //                be decrypted, so it is refused rather than read as garbage
 //   EINVAL       unsupported mode
-std::FILE* spill_fopen(const std::filesystem::path& p, const char* mode);
+std::FILE* spill_fopen(const std::filesystem::path& p, const char* mode, std::size_t buffer_size = kSpillBufferSize);
 
 // An unlinked read+write spill file, like std::tmpfile (nothing left on disk after fclose or
-// a crash). Created in `dir`, by default std::filesystem::temp_directory_path() ($TMPDIR or
-// /tmp). nullptr with errno on failure.
-std::FILE* spill_tmpfile(const std::filesystem::path& dir = {});
+// a crash; O_TMPFILE, or a random name unlinked at once where the file system lacks it). Created in `dir`, by default std::filesystem::temp_directory_path() ($TMPDIR or
+// /tmp). buffer_size as for spill_fopen. nullptr with errno on failure.
+std::FILE* spill_tmpfile(const std::filesystem::path& dir = {}, std::size_t buffer_size = kSpillBufferSize);
 
 // Positional read of plaintext bytes [offset, offset + n) of a stream from spill_fopen /
 // spill_tmpfile, like pread(2): does not move the stream position and may be called from
-// several threads at once on the same stream (not while another thread writes to it).
+// several threads at once on the same stream (not while another thread writes to or closes it).
 // Bytes still in the stream's write buffer are not seen: fflush first. Returns the bytes read
 // (short at end of file, 0 at or past it), or -1 with errno (EBADF: not a spill stream).
 ssize_t spill_pread(std::FILE* f, void* buf, std::size_t n, std::uint64_t offset);

@@ -193,7 +193,7 @@ TEST(SpillCipher, ConcurrentApplyFromThreads) {
 // ---- Streams ----------------------------------------------------------------------------------
 
 // Random writes, reads, seeks and single-byte calls against a std::vector model.
-void random_ops(std::FILE* f, std::uint64_t seed, bool spill = true) {
+void random_ops(std::FILE* f, std::uint64_t seed, bool spill = true, int ops = 3000) {
   std::mt19937_64 rng(seed);
   const auto pool = random_bytes(rng, std::size_t{1} << 20);  // write data: random slices of it
   std::vector<char> model;
@@ -205,7 +205,7 @@ void random_ops(std::FILE* f, std::uint64_t seed, bool spill = true) {
     }
     last_dir = d;
   };
-  for (int op = 0; op < 3000; ++op) {
+  for (int op = 0; op < ops; ++op) {
     int kind = static_cast<int>(rng() % 10);
     std::size_t n = rng() % 3 == 0 ? rng() % 600000 : rng() % 3000;
     if (kind <= 2 || (kind == 9 && rng() % 2)) {
@@ -298,6 +298,17 @@ TEST(SpillFile, RandomOpsTmpfile) {
   EXPECT_EQ(std::fclose(f), 0);
 }
 
+// Small and default (glibc's own) stdio buffers: many more, smaller cookie calls.
+TEST(SpillFile, RandomOpsSmallBuffers) {
+  for (std::size_t buffer : {std::size_t{0}, std::size_t{4096}}) {
+    SCOPED_TRACE(buffer);
+    std::FILE* f = spill_tmpfile({}, buffer);
+    ASSERT_NE(f, nullptr) << std::strerror(errno);
+    random_ops(f, 20 + buffer, true, 1500);
+    EXPECT_EQ(std::fclose(f), 0);
+  }
+}
+
 TEST(SpillFile, RandomOpsByPath) {
   Scratch dir;
   for (const char* mode : {"w+b", "w+"}) {
@@ -330,12 +341,13 @@ TEST(SpillFile, RandomOpsByPath) {
 
 TEST(SpillFile, NoPlaintextOnDisk) {
   Scratch dir;
-  std::string plain = evidence_text((std::size_t{5} << 20) / 4);  // 1.25 MiB
+  std::string plain = evidence_text(std::size_t{512} << 10);
   std::FILE* f = spill_fopen(dir / "run0", "wb");
   ASSERT_NE(f, nullptr);
-  // Large and small writes (direct to the cookie and through the stdio buffer).
-  ASSERT_EQ(std::fwrite(plain.data(), 1, 1 << 20, f), std::size_t{1} << 20);
-  for (std::size_t at = 1 << 20; at < plain.size(); at += 100)
+  // A write larger than the stdio buffer (straight to the cookie), then small ones (buffered).
+  const std::size_t big = kSpillBufferSize + 40000;
+  ASSERT_EQ(std::fwrite(plain.data(), 1, big, f), big);
+  for (std::size_t at = big; at < plain.size(); at += 100)
     ASSERT_EQ(std::fwrite(plain.data() + at, 1, std::min<std::size_t>(100, plain.size() - at), f),
               std::min<std::size_t>(100, plain.size() - at));
   ASSERT_EQ(std::fclose(f), 0);
