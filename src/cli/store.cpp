@@ -1,5 +1,6 @@
 // The observation store on the command line: recording every check (store_begin/finish),
 // `bridle hunt`, `bridle store list|show|forget`, and `bridle scan` (batch mode).
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <fcntl.h>
@@ -119,11 +120,19 @@ void store_finish(StoreRecorder* rec, const ScanResult& result, const RunInfo& i
                  {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - rec->started).count()},
                  {"exit_code", code}};
     auto t0 = std::chrono::steady_clock::now();
+    auto thread_cpu = [] {  // the record runs on this thread
+      rusage u{};
+      getrusage(RUSAGE_THREAD, &u);
+      return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+             static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+    };
+    double c0 = thread_cpu();
     std::int64_t rows = 0;
     auto id = rec->sink.record(a, &rows);
     std::cerr << "Recorded " << rows << " observables in the store (" << rec->store->backend()
               << ", acquisition " << id << ", "
-              << fmt_seconds(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()) << ")\n";
+              << fmt_seconds(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()) << ", CPU "
+              << fmt_seconds(thread_cpu() - c0) << ")\n";
   } catch (const std::exception& e) {
     std::cerr << "warning: could not record the acquisition in the store: " << e.what() << "\n";
   }

@@ -356,7 +356,7 @@ std::string placeholders(std::size_t rows, std::size_t cols) {
 // batch); what is left at the end goes one row per statement.
 class BatchInsert {
  public:
-  static constexpr std::size_t kRows = 32;
+  static constexpr std::size_t kRows = 64;
   BatchInsert(Db& db, const std::string& head, std::size_t cols)
       : cols_(cols), many_(db.prepare(head + " VALUES " + placeholders(kRows, cols))),
         one_(db.prepare(head + " VALUES " + placeholders(1, cols))), text_(kRows * cols), null_(kRows * cols),
@@ -434,7 +434,7 @@ std::int64_t Store::record_sorted(AcquisitionInfo acq, const std::function<const
   // Observables are looked up kGroups (cat, key) at a time (one statement), and the new ones
   // inserted BatchInsert::kRows at a time; a new observable gets MIN(kind), MIN(value) of its
   // rows (one per module), as record_staged's GROUP BY does.
-  constexpr std::size_t kGroups = 64;
+  constexpr std::size_t kGroups = 128;
   const std::string lookup_head = "SELECT v.column1, o.id, o.kind, o.value FROM (VALUES ";
   const std::string lookup_tail = ") AS v CROSS JOIN observables o WHERE o.cat = v.column2 AND o.key = v.column3";
   std::map<std::size_t, std::unique_ptr<Statement>> lookups;  // by number of groups
