@@ -74,8 +74,10 @@ EVP_CIPHER_CTX* thread_ctx() {
   return t.ctx;
 }
 
-// XORs the keystream that starts `skip` bytes into counter block nonce + block into p[0, n).
-void ctr_xor(const SpillCipher::Nonce& nonce, std::uint64_t block, unsigned skip, unsigned char* p, std::size_t n) {
+// out[0, n) = in[0, n) XOR the keystream that starts `skip` bytes into counter block
+// nonce + block (in == out, or not overlapping).
+void ctr_xor(const SpillCipher::Nonce& nonce, std::uint64_t block, unsigned skip, const unsigned char* in,
+             unsigned char* out, std::size_t n) {
   unsigned char iv[16];
   unsigned carry = 0;
   for (int i = 15; i >= 0; --i) {  // 128-bit big-endian nonce + block, as OpenSSL increments it
@@ -93,8 +95,9 @@ void ctr_xor(const SpillCipher::Nonce& nonce, std::uint64_t block, unsigned skip
   }
   while (n > 0) {
     int step = static_cast<int>(std::min<std::size_t>(n, std::size_t{1} << 30));
-    if (EVP_EncryptUpdate(c, p, &len, p, step) != 1 || len != step) throw std::runtime_error("spill: AES-CTR failed");
-    p += step;
+    if (EVP_EncryptUpdate(c, out, &len, in, step) != 1 || len != step) throw std::runtime_error("spill: AES-CTR failed");
+    in += step;
+    out += step;
     n -= static_cast<std::size_t>(step);
   }
 }
@@ -122,7 +125,7 @@ void make_header(const SpillCipher& c, unsigned char (&h)[kSpillHeaderSize]) {
   for (int i = 0; i < 4; ++i) h[8 + i] = static_cast<unsigned char>(kVersion >> (8 * i));
   std::memcpy(h + kNonceAt, c.nonce().data(), 16);
   std::memcpy(h + kCheckAt, kCheck, 16);
-  ctr_xor(c.nonce(), kCheckBlock, 0, h + kCheckAt, 16);
+  ctr_xor(c.nonce(), kCheckBlock, 0, h + kCheckAt, h + kCheckAt, 16);
 }
 
 bool pread_full(int fd, void* buf, std::size_t n, std::uint64_t raw_off, std::size_t& got) {
@@ -208,13 +211,15 @@ bool write_at(Spill& s, const char* src, std::size_t n, std::uint64_t off) {
   if (!s.scratch) s.scratch = std::make_unique<char[]>(kChunk);
   while (n > 0) {
     std::size_t step = std::min(n, kChunk);
-    if (src) {
-      std::memcpy(s.scratch.get(), src, step);
+    auto* out = reinterpret_cast<unsigned char*>(s.scratch.get());
+    if (src) {  // encrypted straight from the caller's buffer into scratch
+      ctr_xor(s.cipher.nonce(), off / 16, static_cast<unsigned>(off % 16), reinterpret_cast<const unsigned char*>(src),
+              out, step);
       src += step;
     } else {
-      std::memset(s.scratch.get(), 0, step);
+      std::memset(out, 0, step);
+      ctr_xor(s.cipher.nonce(), off / 16, static_cast<unsigned>(off % 16), out, out, step);
     }
-    s.cipher.apply(off, s.scratch.get(), step);
     if (!pwrite_full(s.fd, s.scratch.get(), step, kSpillHeaderSize + off)) return false;
     off += step;
     n -= step;
@@ -390,7 +395,8 @@ SpillCipher::SpillCipher() {
 
 void SpillCipher::apply(std::uint64_t offset, char* buf, std::size_t n) const {
   if (n == 0) return;
-  ctr_xor(nonce_, offset / 16, static_cast<unsigned>(offset % 16), reinterpret_cast<unsigned char*>(buf), n);
+  auto* p = reinterpret_cast<unsigned char*>(buf);
+  ctr_xor(nonce_, offset / 16, static_cast<unsigned>(offset % 16), p, p, n);
 }
 
 std::FILE* spill_fopen(const std::filesystem::path& p, const char* mode, std::size_t buffer_size) {
