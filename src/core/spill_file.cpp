@@ -246,7 +246,13 @@ ssize_t cookie_read(void* c, char* buf, std::size_t n) {
 // errno set, which stdio turns into ferror().
 ssize_t cookie_write(void* c, const char* buf, std::size_t n) {
   Spill& s = *static_cast<Spill*>(c);
+  // glibc (checked on 2.36) caches the stream's file position in _offset and advances it
+  // after a write only for real files, not for cookie streams: a seek that flushes a write
+  // which followed a reposition (read, seek, write, then fseeko/ftello) would otherwise
+  // compute from a stale position. "Unknown" makes it ask cookie_seek instead.
+  if (s.file) s.file->_offset = -1;
   if (n == 0) return 0;
+  std::size_t done = 0;
   try {
     if (s.pos > kMaxOffset || n > kMaxOffset - s.pos) {
       errno = EFBIG;
@@ -258,23 +264,16 @@ ssize_t cookie_write(void* c, const char* buf, std::size_t n) {
       s.size = std::max(s.size, now);
       if (s.pos > s.size && !write_at(s, nullptr, static_cast<std::size_t>(s.pos - s.size), s.size)) return 0;
     }
-    std::size_t done = 0;
     while (done < n) {
       std::size_t step = std::min(n - done, kChunk);
       if (!write_at(s, buf + done, step, s.pos)) break;
       s.pos += step;
       done += step;
     }
-    // glibc (checked on 2.36) caches the stream's file position in _offset and advances it
-    // after a write only for real files, not for cookie streams: a seek that flushes a write
-    // which followed a reposition (read, seek, write, then fseeko/ftello) would otherwise
-    // compute from a stale position. "Unknown" makes it ask cookie_seek instead.
-    if (s.file) s.file->_offset = -1;
-    return static_cast<ssize_t>(done);
   } catch (...) {
     errno = EIO;
-    return 0;
   }
+  return static_cast<ssize_t>(done);
 }
 
 int cookie_seek(void* c, off64_t* offset, int whence) {
