@@ -110,7 +110,9 @@ class KeyedDecryptor final : public BackupDecryptor {
     }
     ios::CbcReaderOptions opt;
     opt.strip_padding = true;
-    opt.expected_size = mb->size;
+    // MBFile Size is not enforced: the padding-checked plaintext is what the file holds, and
+    // a recorded size that is stale (as MVT and decrypt_file() also accept) must not make a
+    // readable database unread. CbcReaderOptions::expected_size stays for callers that want it.
     auto r = ios::open_cbc_reader(*key, encrypted, opt, err);
     ios::cleanse(*key);
     return r;

@@ -4,7 +4,6 @@
 #include <openssl/rand.h>
 #include <sys/stat.h>
 
-#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <random>
@@ -547,7 +546,7 @@ TEST(DecryptBackup, TinyBackupRoundTrip) {
   }
 }
 
-TEST(DecryptBackup, WrongPasswordFailsFastAndWritesNothing) {
+TEST(DecryptBackup, WrongPasswordFailsAndWritesNothing) {
   Scratch s;
   auto b = build_backup(s / "UDID", {{"HomeDomain", "a", "hello", 3, {}}});
   std::string err;
@@ -557,11 +556,9 @@ TEST(DecryptBackup, WrongPasswordFailsFastAndWritesNothing) {
   ASSERT_TRUE(kb);
   auto k = derive_key(*kb, "wrong password", mp->product_version, &err);
   ASSERT_TRUE(k);
-  auto t0 = std::chrono::steady_clock::now();
   auto keys = BackupKeys::unlock(*kb, *k, &err);
   EXPECT_FALSE(keys);
   EXPECT_EQ(err, "wrong password or key");
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(1));
 
   err.clear();
   EXPECT_FALSE(decrypt_backup(b.dir, *k, s / "dest", {}, &err));
@@ -687,11 +684,12 @@ TEST(EncryptedSource, DatabasesReadInPlaceEqualThePlaintext) {
   auto clear = src->open_sqlite(one("Library/clear.sqlite"), &se);
   ASSERT_TRUE(clear) << se.message;
   EXPECT_EQ(rows_of(*clear), expect);
-  // MBFile Size disagrees with the padding: refused, naming the file.
-  auto stale_file = one("Library/stale.sqlite");
-  EXPECT_FALSE(src->open_sqlite(stale_file, &se));
-  EXPECT_NE(se.message.find(stale_file.disk_path.filename().string()), std::string::npos) << se.message;
-  EXPECT_NE(se.message.find("MBFile Size"), std::string::npos) << se.message;
+  // MBFile Size disagrees with the padding (a stale record): the padding-checked plaintext is
+  // read, as decrypt_file() and MVT do, so a readable database is not reported unread.
+  auto stale = src->open_sqlite(one("Library/stale.sqlite"), &se);
+  ASSERT_TRUE(stale) << se.message;
+  EXPECT_EQ(rows_of(*stale), expect);
+  stale.reset();
   // Plists are still decrypted in memory.
   auto pl = src->read(one("Library/Preferences/x.plist"), &err, 1u << 20);
   ASSERT_TRUE(pl) << err;
@@ -731,23 +729,3 @@ TEST(EncryptedSource, WrongManifestKeyOrCorruptManifestIsAClearError) {
   EXPECT_NE(err.find("not a multiple of 16"), std::string::npos) << err;
 }
 
-// Run with --gtest_also_run_disabled_tests to measure throughput.
-TEST(DecryptCbc, DISABLED_Throughput100MB) {
-  Scratch s;
-  const std::string key = random_bytes(32);
-  std::string plain(100u << 20, '\0');
-  std::mt19937_64 rng(1);
-  for (std::size_t i = 0; i + 8 <= plain.size(); i += 8) {
-    std::uint64_t v = rng();
-    std::memcpy(plain.data() + i, &v, 8);
-  }
-  write_file(s / "in", encrypt_cbc(key, plain, true));
-  std::string err;
-  std::uint64_t size = 0;
-  auto t0 = std::chrono::steady_clock::now();
-  ASSERT_TRUE(decrypt_cbc_file(key, s / "in", s / "out", &err, &size)) << err;
-  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  EXPECT_EQ(size, plain.size());
-  std::printf("decrypt_cbc_file: 100 MiB in %.3f s = %.1f MiB/s\n", secs, 100.0 / secs);
-  EXPECT_EQ(sha256_file(s / "out"), sha256_hex(plain));
-}
