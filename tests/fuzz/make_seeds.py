@@ -183,6 +183,27 @@ put("fuzz_intrusion", "events",
     '{"connect_event": {"event_time": 1750000000123, "ip_address": "/5.6.7.8", "port": 443, "package_name": "com.x"}}\n'
     '{"security_event": {"event_time": 1750000000123, "tag": "ADB_SHELL_CMD", "data": ["ls"]}}\nnot json\n')
 
+# --- encrypted databases (fuzz_cbc_image: flags byte, amount byte, plaintext SQLite) -------------
+def sqlite_image(wal=False):
+    import sqlite3
+    con = sqlite3.connect(":memory:")
+    con.execute("PRAGMA page_size=512")
+    con.execute("CREATE TABLE message (ROWID INTEGER PRIMARY KEY, text TEXT, handle TEXT)")
+    con.executemany("INSERT INTO message VALUES (?, ?, ?)",
+                    [(i, "see https://x%d.example.org/%s" % (i, "p" * (i % 40)), "+1555%04d" % i)
+                     for i in range(1, 60)])
+    con.execute("CREATE INDEX message_handle ON message (handle)")
+    con.commit()
+    img = bytearray(con.serialize())
+    if wal:  # file-format bytes 18/19 = 2: a database last written in WAL mode
+        img[18] = img[19] = 2
+    return bytes(img)
+
+
+put("fuzz_cbc_image", "db", bytes([0, 5]) + sqlite_image())
+put("fuzz_cbc_image", "db_sized_flipped", bytes([0x14, 0xC8]) + sqlite_image())
+put("fuzz_cbc_image", "wal_header", bytes([0, 0]) + sqlite_image(wal=True))
+
 # --- iOS shutdown.log --------------------------------------------------------------------------
 put("fuzz_shutdown_log", "delayed",
     "remaining client pid: 1234 (/System/Library/PrivateFrameworks/X.framework/xd)\n"
