@@ -8,13 +8,12 @@
 //
 // Temporary files (sorter spills, temporary b-trees of large sorts, GROUP BY, DISTINCT)
 // would hold plaintext rows: they are stored through SQLite's default VFS (deleted when
-// opened, as usual) but encrypted with AES-256-CTR under a random key that lives only in the
-// file object, so no plaintext reaches the disk even then.
+// opened, as usual) but encrypted with AES-256-CTR (core/spill_file's SpillCipher: the
+// process's random spill key, which lives only in memory, and a random nonce per file), so
+// no plaintext reaches the disk even then.
 #include "formats/sqlite.hpp"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -24,6 +23,7 @@
 #include <mutex>
 #include <vector>
 
+#include "core/spill_file.hpp"
 #include "core/util.hpp"
 
 namespace bridle {
@@ -122,8 +122,7 @@ const sqlite3_io_methods kImageMethods = {
 struct TempFile {
   sqlite3_file base;      // must be first
   sqlite3_file* inner;    // the default VFS's file (sqlite3_malloc'd, szOsFile bytes)
-  EVP_CIPHER_CTX* ctx;    // AES-256-CTR keyed once with a random key
-  unsigned char nonce[8];
+  SpillCipher* cipher;    // AES-256-CTR: the process's spill key, a nonce of this file's
   std::vector<unsigned char>* buf;  // scratch for writes
 };
 
@@ -131,25 +130,12 @@ TempFile* as_temp(sqlite3_file* f) { return reinterpret_cast<TempFile*>(f); }
 
 // XORs the keystream for file offset `off` into data[0, n).
 bool ctr_xor(TempFile* t, sqlite3_int64 off, unsigned char* data, std::size_t n) {
-  if (n == 0) return true;
-  auto block = static_cast<std::uint64_t>(off) / 16;
-  unsigned skip = static_cast<unsigned>(static_cast<std::uint64_t>(off) % 16);
-  unsigned char iv[16];
-  std::memcpy(iv, t->nonce, 8);
-  for (int i = 0; i < 8; ++i) iv[8 + i] = static_cast<unsigned char>(block >> (56 - 8 * i));
-  if (EVP_EncryptInit_ex(t->ctx, nullptr, nullptr, nullptr, iv) != 1) return false;
-  int len = 0;
-  if (skip) {
-    unsigned char dummy[16] = {};
-    if (EVP_EncryptUpdate(t->ctx, dummy, &len, dummy, static_cast<int>(skip)) != 1) return false;
+  try {
+    t->cipher->apply(static_cast<std::uint64_t>(off), reinterpret_cast<char*>(data), n);
+    return true;
+  } catch (...) {
+    return false;
   }
-  while (n > 0) {
-    int step = static_cast<int>(std::min<std::size_t>(n, 1u << 30));
-    if (EVP_EncryptUpdate(t->ctx, data, &len, data, step) != 1 || len != step) return false;
-    data += step;
-    n -= static_cast<std::size_t>(step);
-  }
-  return true;
 }
 
 int tmp_close(sqlite3_file* f) {
@@ -160,14 +146,13 @@ int tmp_close(sqlite3_file* f) {
     sqlite3_free(t->inner);
     t->inner = nullptr;
   }
-  EVP_CIPHER_CTX_free(t->ctx);  // wipes the key schedule
-  t->ctx = nullptr;
+  delete t->cipher;
+  t->cipher = nullptr;
   if (t->buf) {
     if (!t->buf->empty()) OPENSSL_cleanse(t->buf->data(), t->buf->size());
     delete t->buf;
     t->buf = nullptr;
   }
-  OPENSSL_cleanse(t->nonce, sizeof t->nonce);
   return rc;
 }
 
@@ -246,13 +231,14 @@ int open_temp(const char* name, sqlite3_file* f, int flags, int* out_flags) {
   sqlite3_vfs* d = default_vfs();
   auto* t = as_temp(f);
   t->inner = nullptr;
-  t->ctx = nullptr;
+  t->cipher = nullptr;
   t->buf = nullptr;
-  unsigned char key[32];
-  if (RAND_bytes(key, sizeof key) != 1 || RAND_bytes(t->nonce, sizeof t->nonce) != 1) return SQLITE_IOERR;
-  t->ctx = EVP_CIPHER_CTX_new();
-  bool ok = t->ctx && EVP_EncryptInit_ex(t->ctx, EVP_aes_256_ctr(), nullptr, key, nullptr) == 1;
-  OPENSSL_cleanse(key, sizeof key);
+  bool ok = true;
+  try {
+    t->cipher = new SpillCipher();  // random nonce; the key never leaves this process's memory
+  } catch (...) {
+    ok = false;
+  }
   t->buf = new (std::nothrow) std::vector<unsigned char>();
   t->inner = static_cast<sqlite3_file*>(sqlite3_malloc(d->szOsFile));
   if (t->inner) std::memset(t->inner, 0, static_cast<std::size_t>(d->szOsFile));
