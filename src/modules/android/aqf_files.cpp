@@ -12,7 +12,46 @@
 namespace bridle {
 namespace {
 
-constexpr const char* kTimeFields[] = {"changed_time", "modified_time", "access_time", "birth_time"};
+// The fields AQFFiles reads from a record, found in one pass over its members (jstr per field
+// searches the object's keys each time): strings as views into the record, other non-null
+// values as their JSON text (what jstr gives), missing or null ones as "".
+class FileFields {
+ public:
+  enum Field { kPath, kContext, kMode, kSha256, kSha1, kMd5, kModified, kAccess, kChanged, kBirth, kCount };
+  explicit FileFields(const Json& r) {
+    if (!r.is_object()) return;
+    for (auto it = r.begin(); it != r.end(); ++it) {
+      int k = slot(it.key());
+      if (k < 0 || it->is_null()) continue;
+      if (it->is_string()) {
+        v_[k] = it->get_ref<const std::string&>();
+      } else {
+        dumped_[k] = it->dump();
+        v_[k] = dumped_[k];
+      }
+    }
+  }
+  FileFields(const FileFields&) = delete;
+  FileFields& operator=(const FileFields&) = delete;
+  std::string_view operator[](Field f) const { return v_[f]; }
+  static int slot(std::string_view key) {
+    switch (key.size()) {
+      case 3: return key == "md5" ? kMd5 : -1;
+      case 4: return key == "path" ? kPath : key == "mode" ? kMode : key == "sha1" ? kSha1 : -1;
+      case 6: return key == "sha256" ? kSha256 : -1;
+      case 7: return key == "context" ? kContext : -1;
+      case 10: return key == "birth_time" ? kBirth : -1;
+      case 11: return key == "access_time" ? kAccess : -1;
+      case 12: return key == "changed_time" ? kChanged : -1;
+      case 13: return key == "modified_time" ? kModified : -1;
+      default: return -1;
+    }
+  }
+
+ private:
+  std::string_view v_[kCount];
+  std::string dumped_[kCount];
+};
 
 // Splits a JSON list ("[ {...}, {...} ]") into its top-level elements, or NDJSON into lines
 // when the text does not start with '[', fed in chunks of any size. Only the element being
@@ -214,16 +253,18 @@ class AqfFiles final : public Module {
     std::size_t n = 0;
     auto handle = [&](Json e) {
       if (!e.is_object()) return;
-      for (const char* k : kTimeFields) {
-        auto it = e.find(k);
-        if (it != e.end() && it->is_number()) *it = to_device_local(it->get<double>(), tz.get());
+      for (auto it = e.begin(); it != e.end(); ++it) {
+        int k = FileFields::slot(it.key());
+        if (k >= FileFields::kModified && it->is_number()) *it = to_device_local(it->get<double>(), tz.get());
       }
-      std::string path = jstr(e, "path");
-      if (path.rfind("/data/local/tmp/", 0) == 0 && path.rfind("/data/local/tmp/collector", 0) != 0) {
-        bool exec = jstr(e, "mode").find('x') != std::string::npos;
+      FileFields f(e);
+      std::string_view path = f[FileFields::kPath];
+      if (path.starts_with("/data/local/tmp/") && !path.starts_with("/data/local/tmp/collector")) {
+        bool exec = f[FileFields::kMode].find('x') != std::string_view::npos;
         ctx.alert(Level::High,
-                  std::string("Found ") + (exec ? "executable " : "") + "file at suspicious path \"" + path + "\"",
-                  jstr(e, "modified_time"), e);
+                  std::string("Found ") + (exec ? "executable " : "") + "file at suspicious path \"" +
+                      std::string(path) + "\"",
+                  std::string(f[FileFields::kModified]), e);
       }
       ctx.emit(std::move(e));
       ++n;
@@ -254,19 +295,18 @@ class AqfFiles final : public Module {
   }
 
   void observe(const Json& r, std::vector<Observation>& out) const override {
-    std::string p = jstr(r, "path");
-    if (!p.empty()) out.push_back({ObsKind::FilePath, p, {}});
-    for (const char* k : {"sha256", "sha1", "md5"}) {
-      std::string h = jstr(r, k);
-      if (!h.empty()) out.push_back({ObsKind::FileHash, h, {}});
-    }
+    FileFields f(r);
+    if (!f[FileFields::kPath].empty()) out.push_back({ObsKind::FilePath, std::string(f[FileFields::kPath]), {}});
+    for (auto k : {FileFields::kSha256, FileFields::kSha1, FileFields::kMd5})
+      if (!f[k].empty()) out.push_back({ObsKind::FileHash, std::string(f[k]), {}});
   }
 
   // MACB-style rows: one per distinct timestamp, with the letters of the times equal to it.
   // (Rows in time order; at most four times, so no set.)
   void timeline(const Json& r, std::vector<TimelineRow>& out) const override {
-    const std::string t[4] = {jstr(r, "modified_time"), jstr(r, "access_time"), jstr(r, "changed_time"),
-                              jstr(r, "birth_time")};
+    FileFields f(r);
+    const std::string_view t[4] = {f[FileFields::kModified], f[FileFields::kAccess], f[FileFields::kChanged],
+                                   f[FileFields::kBirth]};
     int order[4], n = 0;
     for (int i = 0; i < 4; ++i) {
       if (t[i].empty()) continue;
@@ -278,13 +318,15 @@ class AqfFiles final : public Module {
       order[at] = i;
     }
     if (n == 0) return;
-    std::string desc = jstr(r, "path") + " (" + jstr(r, "context") + ")";
+    std::string desc;
+    desc.reserve(f[FileFields::kPath].size() + f[FileFields::kContext].size() + 3);
+    desc.append(f[FileFields::kPath]).append(" (").append(f[FileFields::kContext]).append(")");
     for (int j = 0; j < n; ++j) {
-      const std::string& ts = t[order[j]];
+      std::string_view ts = t[order[j]];
       std::string ev = "----";
       for (int k = 0; k < 4; ++k)
         if (t[k] == ts) ev[k] = "MACB"[k];
-      out.push_back({ts, std::move(ev), desc});
+      out.push_back({std::string(ts), std::move(ev), desc});
     }
   }
 };
