@@ -96,7 +96,8 @@ struct TimelineRuns;
 // timeline.jsonl) into per-module streams that move to a private temporary folder past a small
 // memory budget, so a run with hundreds of thousands of alerts stays flat. The writers read
 // them back in order. With an output folder, a module's stream of elements is its
-// `<slug>_detected.json` itself, and alerts.json is copied from those.
+// `<slug>_detected.json` itself, and alerts.json is copied from those; without one, elements
+// and CSV lines are not rendered at all (only the brief records, counts and the summary).
 class AlertStreams {
  public:
   struct Stream;  // one module's alerts (engine.cpp)
