@@ -48,9 +48,9 @@ Json alert_json(const Alert& a) {
 
 namespace {
 
-// Alerts whose event stays in memory; the events of later ones go to a temporary file, so a
-// run with hundreds of thousands of alerts (each carrying its full record) stays flat.
-// BRIDLE_ALERTS_IN_MEMORY overrides it (tests use a tiny value).
+// Alerts also kept whole (with their events) in ScanResult::alerts; every alert is in the
+// streams anyway, so a run with hundreds of thousands of alerts stays flat.
+// BRIDLE_ALERTS_IN_MEMORY overrides it; 0 also makes the streams spill at every alert (tests).
 std::size_t alerts_in_memory() {
   static const std::size_t n = [] {
     const char* e = std::getenv("BRIDLE_ALERTS_IN_MEMORY");
