@@ -220,18 +220,25 @@ void repr_string(const std::string& s, std::string& out) {
   bool has_dq = s.find('"') != std::string::npos;
   char q = (has_sq && !has_dq) ? '"' : '\'';
   out += q;
-  for (unsigned char c : s) {
+  // Runs of bytes Python prints as they are are copied at once.
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != 0x7f && c != '\\' && c != static_cast<unsigned char>(q)) continue;
+    out.append(s, run, i - run);
+    run = i + 1;
     if (c == '\\') out += "\\\\";
     else if (c == static_cast<unsigned char>(q)) { out += '\\'; out += static_cast<char>(c); }
     else if (c == '\n') out += "\\n";
     else if (c == '\r') out += "\\r";
     else if (c == '\t') out += "\\t";
-    else if (c < 0x20 || c == 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-    } else out += static_cast<char>(c);
+    else {
+      static const char kHex[] = "0123456789abcdef";
+      char buf[4] = {'\\', 'x', kHex[c >> 4], kHex[c & 15]};
+      out.append(buf, 4);
+    }
   }
+  out.append(s, run, std::string::npos);
   out += q;
 }
 

@@ -105,5 +105,36 @@ TEST(JsonIo, UnixToIsoMatchesGmtime) {
   EXPECT_EQ(unix_to_iso_int(253402300800LL), "");
 }
 
+TEST(JsonIo, PythonReprOfStringsByteByByte) {
+  // Python's repr rules, one byte at a time: the reference for the run-copying writer.
+  auto reference = [](const std::string& s) {
+    bool has_sq = s.find('\'') != std::string::npos, has_dq = s.find('"') != std::string::npos;
+    char q = (has_sq && !has_dq) ? '"' : '\'';
+    std::string out(1, q);
+    for (unsigned char c : s) {
+      if (c == '\\') out += "\\\\";
+      else if (c == static_cast<unsigned char>(q)) out += std::string("\\") + static_cast<char>(c);
+      else if (c == '\n') out += "\\n";
+      else if (c == '\r') out += "\\r";
+      else if (c == '\t') out += "\\t";
+      else if (c < 0x20 || c == 0x7f) {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\x%02x", c);
+        out += buf;
+      } else out += static_cast<char>(c);
+    }
+    return out + q;
+  };
+  std::string all;
+  for (int c = 0; c < 256; ++c) all += static_cast<char>(c);
+  std::string no_dq = all;
+  no_dq.erase(no_dq.find('"'), 1);
+  for (const std::string& s : {all, no_dq, std::string(), std::string("it's"), std::string("say \"hi\""),
+                               std::string("caf\xc3\xa9 \\ end\t")}) {
+    EXPECT_EQ(python_repr(Json(s)), reference(s));
+    EXPECT_EQ(python_repr(Json{{"k'", s}}), "{" + reference("k'") + ": " + reference(s) + "}");
+  }
+}
+
 }  // namespace
 }  // namespace bridle
