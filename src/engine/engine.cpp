@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "core/jsonio.hpp"
+#include "core/spill_file.hpp"
 #include "core/util.hpp"
 #include "indicators/indicators.hpp"
 
@@ -186,7 +187,8 @@ bool spill_run(TimelineRuns& runs, RowBuffer& rows, const std::string& plugin) {
     }
     path = runs.dir->path() / ("run" + std::to_string(runs.counter++));
   }
-  std::FILE* f = std::fopen(path.c_str(), "wb");
+  // Spilled rows may hold decrypted evidence: the run file is encrypted (core/spill_file).
+  std::FILE* f = spill_fopen(path, "wb");
   if (!f) return false;
   std::string buf;
   bool ok = true;
@@ -215,7 +217,7 @@ bool spill_run(TimelineRuns& runs, RowBuffer& rows, const std::string& plugin) {
 class RunReader {
  public:
   bool open(const std::filesystem::path& p) {
-    f_ = std::fopen(p.c_str(), "rb");
+    f_ = spill_fopen(p, "rb", 0);  // reads go through buf_
     buf_.resize(std::size_t{256} << 10);
     return f_ != nullptr;
   }
@@ -297,6 +299,7 @@ struct SpillBuf {
   std::filesystem::path path;
   std::uint64_t in_file = 0;
   bool no_file = false, broken = false;
+  bool temp = false;  // a temporary file (encrypted), not an output file
   SpillBuf() = default;
   SpillBuf(const SpillBuf&) = delete;
   SpillBuf& operator=(const SpillBuf&) = delete;
@@ -306,9 +309,11 @@ struct SpillBuf {
     f = nullptr;
   }
   std::uint64_t size() const { return in_file + mem.size(); }
-  bool open(const std::filesystem::path& p) {
+  // An output file (e.g. <slug>_detected.json), or with `is_temp` an encrypted spill file.
+  bool open(const std::filesystem::path& p, bool is_temp = false) {
     path = p;
-    f = std::fopen(p.c_str(), "wb");
+    temp = is_temp;
+    f = temp ? spill_fopen(p, "wb") : std::fopen(p.c_str(), "wb");
     if (!f) no_file = true;
     return f != nullptr;
   }
@@ -318,7 +323,7 @@ struct SpillBuf {
     if (mem.size() <= budget || no_file || broken) return;
     if (!f) {
       auto np = p();
-      if (!np || !open(*np)) {
+      if (!np || !open(*np, true)) {
         no_file = true;
         return;
       }
@@ -347,7 +352,7 @@ struct SpillBuf {
     std::uint64_t end = total - back;
     if (from < in_file) {
       if (f && std::fflush(f) != 0) return false;
-      std::FILE* r = std::fopen(path.c_str(), "rb");
+      std::FILE* r = temp ? spill_fopen(path, "rb") : std::fopen(path.c_str(), "rb");
       if (!r) return false;
       bool ok = fseeko(r, static_cast<off_t>(from), SEEK_SET) == 0;
       std::uint64_t left = std::min(in_file, end) - from;
@@ -401,7 +406,7 @@ struct CsvCursor {
   const CsvEntry* cur = nullptr;
   std::vector<char> vbuf;
   bool open(const std::filesystem::path& p) {
-    f = std::fopen(p.c_str(), "rb");
+    f = spill_fopen(p, "rb", 0);
     if (!f) return false;
     vbuf.resize(std::size_t{64} << 10);
     std::setvbuf(f, vbuf.data(), _IOFBF, vbuf.size());
@@ -469,7 +474,7 @@ struct CsvRuns {
       no_file = true;
       return;
     }
-    std::FILE* f = std::fopen(path->c_str(), "wb");
+    std::FILE* f = spill_fopen(*path, "wb");
     if (!f) {
       no_file = true;
       return;
@@ -501,7 +506,7 @@ struct CsvRuns {
     if (levels[level].size() < kCsvFanIn) return;
     auto out = p();
     if (!out) return;  // left unmerged: more files, still correct
-    std::FILE* f = std::fopen(out->c_str(), "wb");
+    std::FILE* f = spill_fopen(*out, "wb");
     if (!f) return;
     std::vector<std::unique_ptr<CsvCursor>> cursors;
     bool ok = true;
