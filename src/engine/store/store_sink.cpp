@@ -9,6 +9,7 @@
 #include <queue>
 #include <stdexcept>
 
+#include "core/spill_file.hpp"
 #include "engine/store/observation_keys.hpp"
 
 namespace bridle::store {
@@ -49,7 +50,7 @@ struct RunRow {
 // Sequential reader of one run (its own buffer: the current row's views stay valid until next()).
 class RunReader {
  public:
-  RunReader(int fd, std::uint64_t off, std::uint64_t len) : fd_(fd), pos_(off), end_(off + len) {}
+  RunReader(std::FILE* f, std::uint64_t off, std::uint64_t len) : f_(f), pos_(off), end_(off + len) {}
   const RunRow& row() const { return row_; }
   bool next() {
     if (!fill(4)) return false;
@@ -94,7 +95,7 @@ class RunReader {
     if (buf_.size() < std::max<std::size_t>(n, 1u << 16)) buf_.resize(std::max<std::size_t>(n, 1u << 16));
     while (have_ < n && pos_ < end_) {
       std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(buf_.size() - have_, end_ - pos_));
-      ssize_t got = ::pread(fd_, buf_.data() + have_, want, static_cast<off_t>(pos_));
+      ssize_t got = spill_pread(f_, buf_.data() + have_, want, pos_);
       if (got <= 0) throw std::runtime_error("store: cannot read the run file");
       have_ += static_cast<std::size_t>(got);
       pos_ += static_cast<std::uint64_t>(got);
@@ -103,7 +104,7 @@ class RunReader {
     if (have_ == 0) return false;
     throw std::runtime_error("store: truncated run file");
   }
-  int fd_;
+  std::FILE* f_;
   std::uint64_t pos_, end_;
   std::string buf_;
   std::size_t at_ = 0, have_ = 0;
@@ -268,7 +269,9 @@ std::vector<std::uint32_t> StoreSink::sorted_slots_locked() const {
 void StoreSink::spill_locked() {
   if (slots_.empty()) return;
   if (!runs_file_) {
-    runs_file_ = std::tmpfile();
+    // Encrypted under a process-only key (core/spill_file): the runs of a decrypted backup
+    // never reach the disk in clear.
+    runs_file_ = spill_tmpfile();
     if (!runs_file_) throw std::runtime_error("store: cannot create a temporary file for the observations");
   }
   std::vector<std::uint32_t> idx = sorted_slots_locked();
@@ -356,10 +359,9 @@ void StoreSink::merge_locked(const std::function<void(const MergedRows&)>& consu
   }
   spill_locked();
   if (runs_file_ && std::fflush(runs_file_) != 0) throw std::runtime_error("store: cannot write the run file");
-  int fd = runs_file_ ? fileno(runs_file_) : -1;
   std::vector<RunReader> readers;
   readers.reserve(runs_.size());
-  for (auto& [off, len] : runs_) readers.emplace_back(fd, off, len);
+  for (auto& [off, len] : runs_) readers.emplace_back(runs_file_, off, len);
   auto less = [this, &readers](std::size_t a, std::size_t b) {  // row of a before row of b
     const RunRow &x = readers[a].row(), &y = readers[b].row();
     int c = x.ck.compare(y.ck);

@@ -8,11 +8,13 @@
 // Without stream_to() every distinct observation stays in memory until rows()/take() (tests,
 // small callers). With stream_to(store), memory is bounded: each time the current chunk holds
 // `chunk_keys` distinct observations it is sorted by (cat, key, module, artifact) and appended
-// as one sorted run to an unlinked temporary file; finish() merges the runs (k-way, counts
-// summed, first/last times min/max, highest level, the earliest run's kind/value/record kept)
-// and hands the merged rows, unique and in key order, to the store (record(): Store::record_sorted;
-// finish(): Store::stage_sorted, then Store::record_staged). A scan that never filled a chunk
-// is sorted in memory and handed over without a run file.
+// as one sorted run to an unlinked temporary file, encrypted under a process-only key
+// (core/spill_file: the runs of a decrypted backup never reach the disk in clear). At the end
+// the runs are merged (k-way; counts summed, first/last times min/max, highest level, the
+// earliest run's kind/value/record kept) and the merged rows, unique and in key order, go to
+// the store: record() -> Store::record_sorted; finish() -> Store::stage_sorted (then the
+// caller's Store::record_staged). A scan that never filled a chunk is sorted in memory and
+// handed over without a run file.
 #pragma once
 #include <cstdint>
 #include <cstdio>
