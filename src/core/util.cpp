@@ -57,7 +57,8 @@ std::optional<std::string> sha256_file(const fs::path& path) {
 
 std::string to_lower(std::string_view s) {
   std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (auto& c : out)  // ASCII only, as std::tolower in the "C" locale (bytes >= 0x80 kept)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
   return out;
 }
 

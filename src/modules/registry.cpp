@@ -76,6 +76,10 @@ std::vector<std::string> extract_urls(std::string_view text) {
     return true;
   };
   while (i < text.size()) {
+    if ((text[i] | 0x20) != 'h') {  // most positions: not the start of "http"
+      ++i;
+      continue;
+    }
     std::size_t len = 0;
     if (lower_at(i, "https://")) len = 8;
     else if (lower_at(i, "http://")) len = 7;
