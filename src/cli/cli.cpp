@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <iostream>
+#include <thread>
 
 #include "acquisition/android_source.hpp"
 #include "acquisition/source.hpp"
@@ -151,6 +152,10 @@ int run_check(const std::string& command, const std::string& acquisition_kind, u
         info.files_read.push_back(p.parent_path() / rel);
       }
   }
+  // The store records while the result files are written: both only read the result.
+  std::string store_msg;
+  std::thread recorder;
+  if (rec) recorder = std::thread([&] { store_msg = store_finish(rec.get(), result, info, *li.set, ios, android); });
   if (out) {
     std::string werr;
     if (!write_run_outputs(*out, result, info, timeline_header, &werr))
@@ -158,7 +163,8 @@ int run_check(const std::string& command, const std::string& acquisition_kind, u
     else
       std::cerr << "Results written to " << out->string() << "\n";
   }
-  store_finish(rec.get(), result, info, *li.set, ios, android);
+  if (recorder.joinable()) recorder.join();
+  std::cerr << store_msg;
   print_summary(std::cout, result, info, isatty(1) == 1);
   return result.exit_code();
 }

@@ -73,10 +73,12 @@ int run_check(const std::string& command, const std::string& acquisition_kind, u
 
 // Observation store of a check (cli/store.cpp): opened before the scan (nullptr with
 // --no-store or when it cannot be opened: a warning, never a failure), recorded after it.
+// store_finish returns what it has to say ("Recorded ..." or a warning) instead of printing
+// it, so it can run while the result files are written.
 struct StoreRecorder;
 std::shared_ptr<StoreRecorder> store_begin(const CheckOptions& o, const std::vector<std::unique_ptr<Module>>& modules);
 ObservationSink* store_sink(StoreRecorder* rec);
-void store_finish(StoreRecorder* rec, const ScanResult& result, const RunInfo& info, const IndicatorSet& set,
+std::string store_finish(StoreRecorder* rec, const ScanResult& result, const RunInfo& info, const IndicatorSet& set,
                   IosSource* ios, AndroidSource* android);
 
 // Prepares the output folder (created; refused when it is inside the evidence).

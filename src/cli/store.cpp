@@ -11,6 +11,7 @@
 #include <fstream>
 #include <iostream>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include <zip.h>
@@ -95,9 +96,10 @@ std::shared_ptr<StoreRecorder> store_begin(const CheckOptions& o, const std::vec
 
 ObservationSink* store_sink(StoreRecorder* rec) { return rec ? &rec->sink : nullptr; }
 
-void store_finish(StoreRecorder* rec, const ScanResult& result, const RunInfo& info, const IndicatorSet& set,
-                  IosSource*, AndroidSource* android) {
-  if (!rec) return;
+std::string store_finish(StoreRecorder* rec, const ScanResult& result, const RunInfo& info, const IndicatorSet& set,
+                         IosSource*, AndroidSource* android) {
+  if (!rec) return {};
+  std::ostringstream msg;
   try {
     store::AcquisitionInfo a;
     a.kind = info.acquisition_kind;
@@ -129,13 +131,14 @@ void store_finish(StoreRecorder* rec, const ScanResult& result, const RunInfo& i
     double c0 = thread_cpu();
     std::int64_t rows = 0;
     auto id = rec->sink.record(a, &rows);
-    std::cerr << "Recorded " << rows << " observables in the store (" << rec->store->backend()
+    msg << "Recorded " << rows << " observables in the store (" << rec->store->backend()
               << ", acquisition " << id << ", "
               << fmt_seconds(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()) << ", CPU "
               << fmt_seconds(thread_cpu() - c0) << ")\n";
   } catch (const std::exception& e) {
-    std::cerr << "warning: could not record the acquisition in the store: " << e.what() << "\n";
+    msg << "warning: could not record the acquisition in the store: " << e.what() << "\n";
   }
+  return msg.str();
 }
 
 namespace {
