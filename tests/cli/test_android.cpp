@@ -1,9 +1,6 @@
 // End-to-end tests of `bridle android check-androidqf|check-bugreport|check-backup`.
-#include <archive.h>
-#include <archive_entry.h>
 #include <gtest/gtest.h>
 #include <zip.h>
-#include <zlib.h>
 
 #include "support/support.hpp"
 
@@ -32,40 +29,10 @@ void make_zip(const fs::path& path, const std::vector<std::pair<std::string, std
   ASSERT_EQ(zip_close(z), 0);
 }
 
-std::string zcompress(const std::string& s) {
-  uLongf n = compressBound(static_cast<uLong>(s.size()));
-  std::string out(n, '\0');
-  compress(reinterpret_cast<Bytef*>(out.data()), &n, reinterpret_cast<const Bytef*>(s.data()), static_cast<uLong>(s.size()));
-  out.resize(n);
-  return out;
-}
-
-std::string make_tar(const std::vector<std::pair<std::string, std::string>>& files) {
-  std::string out(1 << 20, '\0');
-  size_t used = 0;
-  archive* a = archive_write_new();
-  archive_write_set_format_pax_restricted(a);
-  archive_write_open_memory(a, out.data(), out.size(), &used);
-  for (auto& [name, data] : files) {
-    archive_entry* e = archive_entry_new();
-    archive_entry_set_pathname(e, name.c_str());
-    archive_entry_set_size(e, static_cast<la_int64_t>(data.size()));
-    archive_entry_set_filetype(e, AE_IFREG);
-    archive_entry_set_perm(e, 0644);
-    archive_write_header(a, e);
-    archive_write_data(a, data.data(), data.size());
-    archive_entry_free(e);
-  }
-  archive_write_close(a);
-  archive_write_free(a);
-  out.resize(used);
-  return out;
-}
-
 std::string sms_ab(const std::string& body) {
-  std::string sms = zcompress(R"([{"address":"1","body":")" + body + R"(","date":"1645543781956","date_sent":"0"}])");
+  std::string sms = zlib_compress(R"([{"address":"1","body":")" + body + R"(","date":"1645543781956","date_sent":"0"}])");
   return "ANDROID BACKUP\n5\n1\nnone\n" +
-         zcompress(make_tar({{"apps/com.android.providers.telephony/d_f/000000_sms_backup", sms}}));
+         zlib_compress(make_tar({{"apps/com.android.providers.telephony/d_f/000000_sms_backup", sms}}));
 }
 
 struct Env {
@@ -183,7 +150,7 @@ TEST(AndroidCli, BackupFileAndFolder) {
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_EQ(Json::parse(slurp(e.dir / "o" / "sms.json")).size(), 1u);
   write_file(e.dir / "f" / "apps/com.android.providers.telephony/d_f/000000_sms_backup",
-             zcompress(R"([{"address":"1","body":"fine","date":"0","date_sent":"0"}])"));
+             zlib_compress(R"([{"address":"1","body":"fine","date":"0","date_sent":"0"}])"));
   auto r2 = e.run({"android", "check-backup", (e.dir / "f").string(), "-i", e.stix.string()});
   EXPECT_EQ(r2.exit_code, 0) << r2.err;
   auto l = e.run({"android", "check-backup", "--list-modules"});

@@ -10,7 +10,6 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <sqlite3.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <chrono>
@@ -190,14 +189,6 @@ void make_wal_db(const fs::path& db, const std::string& text) {
   sqlite3_close(h);
 }
 
-std::string zcompress(const std::string& s) {
-  uLongf n = compressBound(static_cast<uLong>(s.size()));
-  std::string out(n, '\0');
-  compress(reinterpret_cast<Bytef*>(out.data()), &n, reinterpret_cast<const Bytef*>(s.data()),
-           static_cast<uLong>(s.size()));
-  out.resize(n);
-  return out;
-}
 std::string tar_one(const std::string& name, const std::string& data) {  // ustar, one member
   std::string h(512, '\0');
   std::memcpy(h.data(), name.data(), std::min<std::size_t>(name.size(), 99));
@@ -281,9 +272,9 @@ void make_fixtures(const fs::path& ev) {
              "DUMP OF SERVICE package:\nPackages:\n  Package [com.evil.spy] (1):\n    userId=10100\n" +
                  std::string(78, '-') + "\n");
   // adb backup.
-  std::string sms = zcompress(R"([{"address":"1","body":"hi https://evil-c2.example.com/","date":"1645543781956","date_sent":"0"}])");
+  std::string sms = zlib_compress(R"([{"address":"1","body":"hi https://evil-c2.example.com/","date":"1645543781956","date_sent":"0"}])");
   write_file(ev / "ab/b.ab", "ANDROID BACKUP\n5\n1\nnone\n" +
-                                 zcompress(tar_one("apps/com.android.providers.telephony/d_f/000000_sms_backup", sms)));
+                                 zlib_compress(tar_one("apps/com.android.providers.telephony/d_f/000000_sms_backup", sms)));
   // The filesystem dump and the androidqf folder again as archives (read in place).
   auto members_of = [](const fs::path& root) {
     std::vector<ArchiveMember> m;

@@ -1,6 +1,5 @@
 // BackupSMS (slug "sms"): SMS/MMS from the telephony provider files of an adb backup.
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include "engine/engine.hpp"
 #include "support/android_mem_source.hpp"
@@ -8,20 +7,12 @@
 namespace bridle::test {
 namespace {
 
-std::string z(const std::string& s) {
-  uLongf n = compressBound(static_cast<uLong>(s.size()));
-  std::string out(n, '\0');
-  compress(reinterpret_cast<Bytef*>(out.data()), &n, reinterpret_cast<const Bytef*>(s.data()), static_cast<uLong>(s.size()));
-  out.resize(n);
-  return out;
-}
-
 TEST(BackupSms, SmsAndMms) {
   MemAndroidSource src("backup");
   src.add("apps/com.android.providers.telephony/d_f/000001_mms_backup",
-          z(R"([{"date":"1579531789","date_sent":"1579531786","mms_body":"see http://evil.example.com/x","mms_charset":106}])"));
+          zlib_compress(R"([{"date":"1579531789","date_sent":"1579531786","mms_body":"see http://evil.example.com/x","mms_charset":106}])"));
   src.add("apps/com.android.providers.telephony/d_f/000000_sms_backup",
-          z(R"([{"address":"123","body":"Hi https://google.com/","date":"1645543781956","date_sent":"0"},
+          zlib_compress(R"([{"address":"123","body":"Hi https://google.com/","date":"1645543781956","date_sent":"0"},
                 {"address":"456","body":"no link","date":"0","date_sent":"0"},
                 {"address":"789","body":"  ","date":"x","date_sent":"0"}])"));
   src.add("apps/com.android.providers.telephony/d_f/000002_sms_backup", "not zlib");

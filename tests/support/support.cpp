@@ -1,10 +1,13 @@
 #include "support/support.hpp"
 
 #include <fcntl.h>
+#include <archive.h>
+#include <archive_entry.h>
 #include <plist/plist.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -151,6 +154,43 @@ std::map<std::string, std::string> tree_hashes(const fs::path& root) {
     else if (e.is_regular_file()) out[rel] = sha256_file(e.path()).value_or("?");
     else if (e.is_directory()) out[rel + "/"] = "dir";
   }
+  return out;
+}
+
+std::string zlib_compress(const std::string& s) {
+  uLongf n = compressBound(static_cast<uLong>(s.size()));
+  std::string out(n, '\0');
+  if (compress(reinterpret_cast<Bytef*>(out.data()), &n, reinterpret_cast<const Bytef*>(s.data()),
+               static_cast<uLong>(s.size())) != Z_OK)
+    throw std::runtime_error("zlib compress failed");
+  out.resize(n);
+  return out;
+}
+
+std::string make_tar(const std::vector<std::pair<std::string, std::string>>& files, long mtime) {
+  std::size_t cap = 64 << 10;  // headers (pax extended headers included) and the end blocks
+  for (auto& f : files) cap += f.second.size() + f.first.size() * 2 + 4096;
+  std::string out(cap, '\0');
+  size_t used = 0;
+  archive* a = archive_write_new();
+  archive_write_set_format_pax_restricted(a);
+  if (archive_write_open_memory(a, out.data(), out.size(), &used) != ARCHIVE_OK)
+    throw std::runtime_error("make_tar: cannot open the archive");
+  for (auto& [name, data] : files) {
+    archive_entry* e = archive_entry_new();
+    archive_entry_set_pathname(e, name.c_str());
+    archive_entry_set_size(e, static_cast<la_int64_t>(data.size()));
+    archive_entry_set_filetype(e, AE_IFREG);
+    archive_entry_set_perm(e, 0644);
+    archive_entry_set_mtime(e, mtime, 0);
+    bool ok = archive_write_header(a, e) == ARCHIVE_OK &&
+              archive_write_data(a, data.data(), data.size()) == static_cast<la_ssize_t>(data.size());
+    archive_entry_free(e);
+    if (!ok) throw std::runtime_error("make_tar: cannot write " + name);
+  }
+  archive_write_close(a);
+  archive_write_free(a);
+  out.resize(used);
   return out;
 }
 

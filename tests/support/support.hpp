@@ -35,6 +35,10 @@ std::string slurp(const fs::path& path);
 // Strings of the form "date:<unix seconds>" become dates; {"$data": "<base64>"} becomes data;
 // {"$uid": n} becomes a UID.
 std::string make_plist(const Json& value, bool binary = true);
+// A zlib (RFC 1950) stream of `s`, as in .ab payloads and Android sms_backup files.
+std::string zlib_compress(const std::string& s);
+// A tar archive (pax) of regular files (name, bytes), mode 0644, modified at `mtime`.
+std::string make_tar(const std::vector<std::pair<std::string, std::string>>& files, long mtime = 1600000000);
 
 // ../shared from the repo root, or nullopt (tests then GTEST_SKIP with a clear message).
 std::optional<fs::path> shared_dir();

@@ -1,10 +1,7 @@
 // adb backup (.ab) parser: tiny .ab files built here (tar by libarchive, zlib, AES by OpenSSL).
-#include <archive.h>
-#include <archive_entry.h>
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
-#include <zlib.h>
 
 #include "acquisition/android_backup.hpp"
 #include "core/util.hpp"
@@ -13,37 +10,6 @@
 using namespace bridle;
 
 namespace {
-
-std::string make_tar(const std::vector<std::pair<std::string, std::string>>& files) {
-  std::string out(1 << 20, '\0');
-  size_t used = 0;
-  archive* a = archive_write_new();
-  archive_write_set_format_pax_restricted(a);
-  archive_write_open_memory(a, out.data(), out.size(), &used);
-  for (auto& [name, data] : files) {
-    archive_entry* e = archive_entry_new();
-    archive_entry_set_pathname(e, name.c_str());
-    archive_entry_set_size(e, static_cast<la_int64_t>(data.size()));
-    archive_entry_set_filetype(e, AE_IFREG);
-    archive_entry_set_perm(e, 0644);
-    archive_entry_set_mtime(e, 1600000000, 0);
-    archive_write_header(a, e);
-    archive_write_data(a, data.data(), data.size());
-    archive_entry_free(e);
-  }
-  archive_write_close(a);
-  archive_write_free(a);
-  out.resize(used);
-  return out;
-}
-
-std::string zcompress(const std::string& s) {
-  uLongf n = compressBound(static_cast<uLong>(s.size()));
-  std::string out(n, '\0');
-  compress(reinterpret_cast<Bytef*>(out.data()), &n, reinterpret_cast<const Bytef*>(s.data()), static_cast<uLong>(s.size()));
-  out.resize(n);
-  return out;
-}
 
 std::string hex(const std::string& s) { return to_lower(to_hex(reinterpret_cast<const unsigned char*>(s.data()), s.size())); }
 
@@ -91,7 +57,7 @@ std::string make_encrypted_ab(const std::string& tar, const std::string& pw, int
   blob += static_cast<char>(32); blob += mk;
   blob += static_cast<char>(32); blob += ck;
   std::string uk = pbkdf2(pw, user_salt, rounds);
-  std::string payload = compressed ? zcompress(tar) : tar;
+  std::string payload = compressed ? test::zlib_compress(tar) : tar;
   std::string out = "ANDROID BACKUP\n" + std::to_string(version) + "\n" + (compressed ? "1" : "0") + "\nAES-256\n";
   out += to_upper_hex(user_salt) + "\n" + to_upper_hex(ck_salt) + "\n" + std::to_string(rounds) + "\n" +
          to_upper_hex(user_iv) + "\n" + to_upper_hex(aes_enc(uk, user_iv, blob)) + "\n";
@@ -104,11 +70,11 @@ std::string make_encrypted_ab(const std::string& tar, const std::string& pw, int
 namespace {
 
 const std::vector<std::pair<std::string, std::string>> kFiles = {
-    {"apps/com.android.providers.telephony/d_f/000000_sms_backup", zcompress(R"([{"body":"hi"}])")},
+    {"apps/com.android.providers.telephony/d_f/000000_sms_backup", test::zlib_compress(R"([{"body":"hi"}])")},
     {"apps/com.example/f/notes.txt", "hello"}};
 
 TEST(AndroidBackup, Version1UncompressedNone) {
-  std::string tar = make_tar(kFiles);
+  std::string tar = test::make_tar(kFiles);
   auto r = decode_android_backup_bytes("ANDROID BACKUP\n1\n0\nnone\n" + tar, std::nullopt);
   ASSERT_EQ(r.status, AbStatus::Ok) << r.message;
   EXPECT_EQ(r.header.version, 1);
@@ -127,18 +93,18 @@ TEST(AndroidBackup, Version1UncompressedNone) {
 }
 
 TEST(AndroidBackup, Version5Zlib) {
-  std::string tar = make_tar(kFiles);
-  auto r = decode_android_backup_bytes("ANDROID BACKUP\n5\n1\nnone\n" + zcompress(tar), std::nullopt);
+  std::string tar = test::make_tar(kFiles);
+  auto r = decode_android_backup_bytes("ANDROID BACKUP\n5\n1\nnone\n" + test::zlib_compress(tar), std::nullopt);
   ASSERT_EQ(r.status, AbStatus::Ok) << r.message;
   EXPECT_EQ(r.tar, tar);
   // Truncated compressed stream.
-  std::string z = zcompress(tar);
+  std::string z = test::zlib_compress(tar);
   auto t = decode_android_backup_bytes("ANDROID BACKUP\n5\n1\nnone\n" + z.substr(0, z.size() / 2), std::nullopt);
   EXPECT_EQ(t.status, AbStatus::Corrupt);
 }
 
 TEST(AndroidBackup, Version5Aes256) {
-  std::string tar = make_tar(kFiles);
+  std::string tar = test::make_tar(kFiles);
   for (bool compressed : {false, true}) {
     std::string ab = make_encrypted_ab(tar, "s3cret", 5, compressed);
     auto need = decode_android_backup_bytes(ab, std::nullopt);
@@ -157,7 +123,7 @@ TEST(AndroidBackup, Version5Aes256) {
 }
 
 TEST(AndroidBackup, Version1RawChecksum) {
-  std::string tar = make_tar(kFiles);
+  std::string tar = test::make_tar(kFiles);
   std::string ab = make_encrypted_ab(tar, "pw", 1, true, true);
   auto r = decode_android_backup_bytes(ab, std::string("pw"));
   ASSERT_EQ(r.status, AbStatus::Ok) << r.message;
@@ -175,14 +141,14 @@ TEST(AndroidBackup, HeaderErrors) {
 }
 
 TEST(AndroidBackup, OutputCap) {
-  std::string tar = make_tar({{"big", std::string(200000, 'a')}});
+  std::string tar = test::make_tar({{"big", std::string(200000, 'a')}});
   AbLimits lim;
   lim.max_output = 100000;
-  auto r = decode_android_backup_bytes("ANDROID BACKUP\n5\n1\nnone\n" + zcompress(tar), std::nullopt, lim);
+  auto r = decode_android_backup_bytes("ANDROID BACKUP\n5\n1\nnone\n" + test::zlib_compress(tar), std::nullopt, lim);
   EXPECT_EQ(r.status, AbStatus::TooBig);
   AbLimits mem;
   mem.max_in_memory = 1000;
-  auto m = decode_android_backup_bytes("ANDROID BACKUP\n5\n1\nnone\n" + zcompress(tar), std::nullopt, mem);
+  auto m = decode_android_backup_bytes("ANDROID BACKUP\n5\n1\nnone\n" + test::zlib_compress(tar), std::nullopt, mem);
   EXPECT_EQ(m.status, AbStatus::TooBig);
   EXPECT_EQ(m.tar_sha256, sha256_hex(tar));
 }
