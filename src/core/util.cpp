@@ -7,6 +7,10 @@
 #include <cctype>
 #include <cstdlib>
 #include <fstream>
+#include <future>
+#include <map>
+#include <mutex>
+#include <tuple>
 #include <stdexcept>
 #include <system_error>
 
@@ -53,6 +57,39 @@ std::optional<std::string> sha256_file(const fs::path& path) {
   EVP_MD_CTX_free(ctx);
   if (!ok) return std::nullopt;
   return to_hex(out, len);
+}
+
+std::optional<std::string> sha256_file_shared(const fs::path& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return sha256_file(path);
+  using Key = std::tuple<dev_t, ino_t, off_t, long, long>;
+  Key key{st.st_dev, st.st_ino, st.st_size, static_cast<long>(st.st_mtim.tv_sec), st.st_mtim.tv_nsec};
+  static std::mutex mu;
+  static std::map<Key, std::shared_future<std::optional<std::string>>> done;
+  std::promise<std::optional<std::string>> mine;
+  std::shared_future<std::optional<std::string>> fut;
+  {
+    std::lock_guard<std::mutex> lk(mu);
+    auto it = done.find(key);
+    if (it != done.end()) {
+      fut = it->second;
+    } else {
+      done.emplace(key, mine.get_future().share());
+    }
+  }
+  if (fut.valid()) return fut.get();
+  std::optional<std::string> h;
+  try {
+    h = sha256_file(path);
+  } catch (...) {
+    h = std::nullopt;
+  }
+  mine.set_value(h);
+  if (!h) {  // not cached: a later call may read it
+    std::lock_guard<std::mutex> lk(mu);
+    done.erase(key);
+  }
+  return h;
 }
 
 std::string to_lower(std::string_view s) {

@@ -16,6 +16,11 @@ std::string sha256_hex(std::string_view data);
 std::string sha1_hex(std::string_view data);
 // Streams the file; nullopt when it cannot be read.
 std::optional<std::string> sha256_file(const fs::path& path);
+// sha256_file computed at most once per process for the same file (device, inode, size,
+// modification time): the evidence hashes of info.json, the store's input digest and a
+// scan's resume check read a large Manifest.db or archive once. Concurrent callers for the
+// same file wait for the first one. A file that changed is hashed again.
+std::optional<std::string> sha256_file_shared(const fs::path& path);
 
 std::string to_lower(std::string_view s);
 std::string trim(std::string_view s);

@@ -33,7 +33,7 @@ FileHashes hash_files_read(const RunInfo& info) {
   std::sort(sorted.begin(), sorted.end());
   FileHashes out;
   out.reserve(sorted.size());
-  for (auto& p : sorted) out.emplace_back(p, sha256_file(p).value_or("unreadable"));
+  for (auto& p : sorted) out.emplace_back(p, sha256_file_shared(p).value_or("unreadable"));
   return out;
 }
 

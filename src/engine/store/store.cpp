@@ -817,11 +817,11 @@ void Store::release(const std::string& sha, const std::string& worker) {
 std::string input_sha256(const std::filesystem::path& input) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  if (fs::is_regular_file(input, ec)) return sha256_file(input).value_or("");
+  if (fs::is_regular_file(input, ec)) return sha256_file_shared(input).value_or("");
   if (!fs::is_directory(input, ec)) return "";
   if (fs::is_regular_file(input / "Manifest.db", ec) && fs::is_regular_file(input / "Info.plist", ec))
-    return sha256_hex("ios-backup\n" + sha256_file(input / "Manifest.db").value_or("") + "\n" +
-                      sha256_file(input / "Info.plist").value_or(""));
+    return sha256_hex("ios-backup\n" + sha256_file_shared(input / "Manifest.db").value_or("") + "\n" +
+                      sha256_file_shared(input / "Info.plist").value_or(""));
   std::vector<std::string> lines;
   for (auto it = fs::recursive_directory_iterator(input, fs::directory_options::skip_permission_denied, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
