@@ -299,32 +299,8 @@ std::unique_ptr<SqliteDb> SqliteDb::open(const fs::path& path, const SqliteOptio
       set_err(err, "cannot open " + path.string() + ": " + msg, is_corrupt_code(rc));
       return nullptr;  // destructor closes the handle
     }
-    sqlite3* db = self->db_;
-    sqlite3_extended_result_codes(db, 1);
-    sqlite3_busy_timeout(db, options.busy_timeout_ms);
-    // Hostile-database hardening: no schema-defined functions with side effects, defensive
-    // mode, bounded parser depths and sizes, no attachments.
-    sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
-    sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, nullptr);
-    sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, nullptr);
-    sqlite3_limit(db, SQLITE_LIMIT_ATTACHED, 0);
-    sqlite3_limit(db, SQLITE_LIMIT_EXPR_DEPTH, 1000);
-    sqlite3_limit(db, SQLITE_LIMIT_COMPOUND_SELECT, 500);
-    sqlite3_limit(db, SQLITE_LIMIT_TRIGGER_DEPTH, 100);
-    sqlite3_limit(db, SQLITE_LIMIT_LIKE_PATTERN_LENGTH, 50'000);
-    sqlite3_progress_handler(db, 10'000, &SqliteDb::progress_cb, self.get());
-
-    SqliteError verr;
-    std::int64_t count = -1;
-    bool ok = self->query("SELECT count(*) FROM sqlite_master", {}, [&](const SqliteRow& row) {
-      count = row.integer(0);
-      return true;
-    }, &verr);
-    if (!ok || count < 0) {
-      set_err(err, path.string() + ": " + (verr.message.empty() ? "not a database" : verr.message),
-              verr.corrupt);
-      return nullptr;
-    }
+    sqlite3_busy_timeout(self->db_, options.busy_timeout_ms);
+    if (!self->finish_open(path.string(), err)) return nullptr;
     return self;
   } catch (const std::exception& e) {
     set_err(err, std::string("cannot open ") + path.string() + ": " + e.what(), false);
@@ -361,25 +337,7 @@ std::unique_ptr<SqliteDb> SqliteDb::open_memory(std::string image, const std::st
       set_err(err, "cannot load " + label + ": " + sqlite3_errmsg(db), is_corrupt_code(rc));
       return nullptr;
     }
-    sqlite3_extended_result_codes(db, 1);
-    sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
-    sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, nullptr);
-    sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, nullptr);
-    sqlite3_limit(db, SQLITE_LIMIT_ATTACHED, 0);
-    sqlite3_limit(db, SQLITE_LIMIT_EXPR_DEPTH, 1000);
-    sqlite3_limit(db, SQLITE_LIMIT_COMPOUND_SELECT, 500);
-    sqlite3_limit(db, SQLITE_LIMIT_TRIGGER_DEPTH, 100);
-    sqlite3_progress_handler(db, 10'000, &SqliteDb::progress_cb, self.get());
-    SqliteError verr;
-    std::int64_t count = -1;
-    bool ok = self->query("SELECT count(*) FROM sqlite_master", {}, [&](const SqliteRow& row) {
-      count = row.integer(0);
-      return true;
-    }, &verr);
-    if (!ok || count < 0) {
-      set_err(err, label + ": " + (verr.message.empty() ? "not a database" : verr.message), verr.corrupt);
-      return nullptr;
-    }
+    if (!self->finish_open(label, err)) return nullptr;  // the same hardening as every connection
     return self;
   } catch (const std::exception& e) {
     set_err(err, "cannot open " + label + ": " + e.what(), false);
@@ -387,6 +345,9 @@ std::unique_ptr<SqliteDb> SqliteDb::open_memory(std::string image, const std::st
   }
 }
 
+// Every connection: hostile-database hardening (no schema-defined functions with side
+// effects, defensive mode, bounded parser depths and sizes, no attachments), the query-time
+// progress handler, and a first read of the schema (not a database -> error naming `label`).
 bool SqliteDb::finish_open(const std::string& label, SqliteError* err) {
   sqlite3* db = db_;
   sqlite3_extended_result_codes(db, 1);

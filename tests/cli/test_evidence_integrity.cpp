@@ -81,20 +81,6 @@ std::string wrap_key(std::string_view kek, std::string_view key) {  // RFC 3394
   for (auto& x : r) o += x;
   return o;
 }
-std::string encrypt_cbc(std::string_view key, std::string_view data, bool pad) {
-  EVP_CIPHER_CTX* c = EVP_CIPHER_CTX_new();
-  unsigned char iv[16] = {0};
-  EVP_EncryptInit_ex(c, EVP_aes_256_cbc(), nullptr, reinterpret_cast<const unsigned char*>(key.data()), iv);
-  EVP_CIPHER_CTX_set_padding(c, pad ? 1 : 0);
-  std::string out(data.size() + 32, '\0');
-  int l1 = 0, l2 = 0;
-  EVP_EncryptUpdate(c, reinterpret_cast<unsigned char*>(out.data()), &l1,
-                    reinterpret_cast<const unsigned char*>(data.data()), static_cast<int>(data.size()));
-  EVP_EncryptFinal_ex(c, reinterpret_cast<unsigned char*>(out.data()) + l1, &l2);
-  EVP_CIPHER_CTX_free(c);
-  out.resize(static_cast<std::size_t>(l1 + l2));
-  return out;
-}
 std::string pbkdf2(std::string_view pw, std::string_view salt, int iter, const EVP_MD* md) {
   std::string out(32, '\0');
   PKCS5_PBKDF2_HMAC(pw.data(), static_cast<int>(pw.size()), reinterpret_cast<const unsigned char*>(salt.data()),

@@ -1,6 +1,7 @@
 #include "support/support.hpp"
 
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <archive.h>
 #include <archive_entry.h>
 #include <plist/plist.h>
@@ -154,6 +155,21 @@ std::map<std::string, std::string> tree_hashes(const fs::path& root) {
     else if (e.is_regular_file()) out[rel] = sha256_file(e.path()).value_or("?");
     else if (e.is_directory()) out[rel + "/"] = "dir";
   }
+  return out;
+}
+
+std::string encrypt_cbc(std::string_view key, std::string_view data, bool pad) {
+  static const unsigned char iv[16] = {};
+  EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+  EVP_EncryptInit_ex(ctx, EVP_aes_256_cbc(), nullptr, reinterpret_cast<const unsigned char*>(key.data()), iv);
+  EVP_CIPHER_CTX_set_padding(ctx, pad ? 1 : 0);
+  std::string out(data.size() + 32, '\0');
+  int len = 0, fl = 0;
+  EVP_EncryptUpdate(ctx, reinterpret_cast<unsigned char*>(out.data()), &len,
+                    reinterpret_cast<const unsigned char*>(data.data()), static_cast<int>(data.size()));
+  EVP_EncryptFinal_ex(ctx, reinterpret_cast<unsigned char*>(out.data()) + len, &fl);
+  EVP_CIPHER_CTX_free(ctx);
+  out.resize(static_cast<std::size_t>(len + fl));
   return out;
 }
 

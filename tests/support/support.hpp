@@ -4,6 +4,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -35,6 +36,9 @@ std::string slurp(const fs::path& path);
 // Strings of the form "date:<unix seconds>" become dates; {"$data": "<base64>"} becomes data;
 // {"$uid": n} becomes a UID.
 std::string make_plist(const Json& value, bool binary = true);
+// AES-256-CBC with a zero IV and PKCS#7 padding (or none), as iOS backups encrypt files:
+// one OpenSSL EVP pass, independent of the code under test.
+std::string encrypt_cbc(std::string_view key, std::string_view data, bool pad = true);
 // A zlib (RFC 1950) stream of `s`, as in .ab payloads and Android sms_backup files.
 std::string zlib_compress(const std::string& s);
 // A tar archive (pax) of regular files (name, bytes), mode 0644, modified at `mtime`.

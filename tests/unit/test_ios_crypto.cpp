@@ -14,6 +14,7 @@
 #include "support/support.hpp"
 
 using namespace bridle;
+using bridle::test::encrypt_cbc;
 using namespace bridle::ios;
 using bridle::test::Scratch;
 using bridle::test::make_plist;
@@ -49,21 +50,6 @@ std::string wrap_key(std::string_view kek, std::string_view key) {
   int len = 0, fl = 0;
   EVP_EncryptUpdate(ctx, reinterpret_cast<unsigned char*>(out.data()), &len,
                     reinterpret_cast<const unsigned char*>(key.data()), static_cast<int>(key.size()));
-  EVP_EncryptFinal_ex(ctx, reinterpret_cast<unsigned char*>(out.data()) + len, &fl);
-  EVP_CIPHER_CTX_free(ctx);
-  out.resize(static_cast<std::size_t>(len + fl));
-  return out;
-}
-std::string encrypt_cbc(std::string_view key, std::string_view data, bool pad) {
-  static const unsigned char iv[16] = {};
-  EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
-  EVP_EncryptInit_ex(ctx, EVP_aes_256_cbc(), nullptr,
-                     reinterpret_cast<const unsigned char*>(key.data()), iv);
-  EVP_CIPHER_CTX_set_padding(ctx, pad ? 1 : 0);
-  std::string out(data.size() + 32, '\0');
-  int len = 0, fl = 0;
-  EVP_EncryptUpdate(ctx, reinterpret_cast<unsigned char*>(out.data()), &len,
-                    reinterpret_cast<const unsigned char*>(data.data()), static_cast<int>(data.size()));
   EVP_EncryptFinal_ex(ctx, reinterpret_cast<unsigned char*>(out.data()) + len, &fl);
   EVP_CIPHER_CTX_free(ctx);
   out.resize(static_cast<std::size_t>(len + fl));
