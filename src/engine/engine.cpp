@@ -451,6 +451,38 @@ bool merge_csv(std::vector<std::unique_ptr<CsvCursor>>& cursors, const std::func
   return true;
 }
 
+// Writes CsvEntry records to a new encrypted run file through a 1 MiB buffer; close() says
+// whether every byte reached the file.
+class CsvRunWriter {
+ public:
+  explicit CsvRunWriter(const std::filesystem::path& p) : f_(spill_fopen(p, "wb")) {}
+  ~CsvRunWriter() {
+    if (f_) std::fclose(f_);
+  }
+  CsvRunWriter(const CsvRunWriter&) = delete;
+  CsvRunWriter& operator=(const CsvRunWriter&) = delete;
+  bool opened() const { return f_ != nullptr; }
+  void put(const CsvEntry& e) {
+    put_csv_entry(buf_, e);
+    if (buf_.size() > (std::size_t{1} << 20)) flush();
+  }
+  bool close() {
+    flush();
+    ok_ = (std::fclose(f_) == 0) && ok_;
+    f_ = nullptr;
+    return ok_;
+  }
+
+ private:
+  void flush() {
+    ok_ = ok_ && std::fwrite(buf_.data(), 1, buf_.size(), f_) == buf_.size();
+    buf_.clear();
+  }
+  std::FILE* f_;
+  std::string buf_;
+  bool ok_ = true;
+};
+
 // The alerts_timeline.csv lines of one module: sorted runs in files (merged by levels of
 // kCsvFanIn, so a run with every alert spilled stays a handful of files) plus the newest
 // lines in memory.
@@ -474,23 +506,13 @@ struct CsvRuns {
       no_file = true;
       return;
     }
-    std::FILE* f = spill_fopen(*path, "wb");
-    if (!f) {
+    CsvRunWriter w(*path);
+    if (!w.opened()) {
       no_file = true;
       return;
     }
-    std::string buf;
-    bool ok = true;
-    for (auto& e : mem) {
-      put_csv_entry(buf, e);
-      if (buf.size() > (std::size_t{1} << 20)) {
-        ok = ok && std::fwrite(buf.data(), 1, buf.size(), f) == buf.size();
-        buf.clear();
-      }
-    }
-    ok = ok && std::fwrite(buf.data(), 1, buf.size(), f) == buf.size();
-    ok = (std::fclose(f) == 0) && ok;
-    if (!ok) {
+    for (auto& e : mem) w.put(e);
+    if (!w.close()) {
       broken = true;
       return;
     }
@@ -506,24 +528,16 @@ struct CsvRuns {
     if (levels[level].size() < kCsvFanIn) return;
     auto out = p();
     if (!out) return;  // left unmerged: more files, still correct
-    std::FILE* f = spill_fopen(*out, "wb");
-    if (!f) return;
+    CsvRunWriter w(*out);
+    if (!w.opened()) return;
     std::vector<std::unique_ptr<CsvCursor>> cursors;
     bool ok = true;
     for (auto& r : levels[level]) {
       cursors.push_back(std::make_unique<CsvCursor>());
       ok = cursors.back()->open(r) && ok;
     }
-    std::string buf;
-    ok = ok && merge_csv(cursors, [&](const CsvEntry& e, std::size_t) {
-      put_csv_entry(buf, e);
-      if (buf.size() > (std::size_t{1} << 20)) {
-        ok = ok && std::fwrite(buf.data(), 1, buf.size(), f) == buf.size();
-        buf.clear();
-      }
-    });
-    ok = ok && std::fwrite(buf.data(), 1, buf.size(), f) == buf.size();
-    ok = (std::fclose(f) == 0) && ok;
+    ok = ok && merge_csv(cursors, [&](const CsvEntry& e, std::size_t) { w.put(e); });
+    ok = w.close() && ok;
     cursors.clear();
     if (!ok) {
       std::error_code ec;
