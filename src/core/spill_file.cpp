@@ -398,6 +398,26 @@ void SpillCipher::apply(std::uint64_t offset, char* buf, std::size_t n) const {
   ctr_xor(nonce_, offset / 16, static_cast<unsigned>(offset % 16), p, p, n);
 }
 
+namespace {
+// A spill stream on `fd`: a new file's header written (`create`) or an existing one's checked;
+// on failure the fd is closed and nullptr returned with errno kept.
+std::FILE* stream_on(int fd, bool create, const char* mode, std::size_t buffer_size) {
+  std::unique_ptr<Spill> s;
+  try {
+    s = create ? create_on(fd) : open_existing(fd);
+  } catch (...) {
+    errno = EIO;
+  }
+  if (!s) {
+    int err = errno;
+    ::close(fd);
+    errno = err;
+    return nullptr;
+  }
+  return make_stream(std::move(s), mode, buffer_size);
+}
+}  // namespace
+
 std::FILE* spill_fopen(const std::filesystem::path& p, const char* mode, std::size_t buffer_size) {
   if (!mode || (mode[0] != 'r' && mode[0] != 'w')) {
     errno = EINVAL;
@@ -416,24 +436,8 @@ std::FILE* spill_fopen(const std::filesystem::path& p, const char* mode, std::si
   if (write) flags |= O_CREAT | O_TRUNC | (excl ? O_EXCL : 0);
   int fd = ::open(p.c_str(), flags, 0600);
   if (fd < 0) return nullptr;
-  std::unique_ptr<Spill> s;
-  try {
-    if (write) {
-      (void)::fchmod(fd, 0600);  // an existing file keeps its mode through O_TRUNC otherwise
-      s = create_on(fd);
-    } else {
-      s = open_existing(fd);
-    }
-  } catch (...) {
-    errno = EIO;
-  }
-  if (!s) {
-    int err = errno;
-    ::close(fd);
-    errno = err;
-    return nullptr;
-  }
-  return make_stream(std::move(s), write ? (plus ? "w+" : "w") : (plus ? "r+" : "r"), buffer_size);
+  if (write) (void)::fchmod(fd, 0600);  // an existing file keeps its mode through O_TRUNC otherwise
+  return stream_on(fd, write, write ? (plus ? "w+" : "w") : (plus ? "r+" : "r"), buffer_size);
 }
 
 std::FILE* spill_tmpfile(const std::filesystem::path& dir_in, std::size_t buffer_size) {
@@ -454,19 +458,7 @@ std::FILE* spill_tmpfile(const std::filesystem::path& dir_in, std::size_t buffer
     if (fd >= 0) ::unlink(tmpl.c_str());
   }
   if (fd < 0) return nullptr;
-  std::unique_ptr<Spill> s;
-  try {
-    s = create_on(fd);
-  } catch (...) {
-    errno = EIO;
-  }
-  if (!s) {
-    int err = errno;
-    ::close(fd);
-    errno = err;
-    return nullptr;
-  }
-  return make_stream(std::move(s), "w+", buffer_size);
+  return stream_on(fd, true, "w+", buffer_size);
 }
 
 ssize_t spill_pread(std::FILE* f, void* buf, std::size_t n, std::uint64_t offset) {

@@ -133,10 +133,16 @@ AcquisitionInfo acq_from_row(const Row& r) {
   return a;
 }
 
+// A transaction rolled back unless committed. By default the store's write transaction
+// (SQLite: BEGIN IMMEDIATE); `begin_sql` = "BEGIN" for one that writes temporary tables only
+// and must not lock the store.
 struct Txn {
   Db& db;
   bool done = false;
-  explicit Txn(Db& d) : db(d) { db.begin(); }
+  explicit Txn(Db& d, const char* begin_sql = nullptr) : db(d) {
+    if (begin_sql) db.exec(begin_sql);
+    else db.begin();
+  }
   void commit() {
     db.commit();
     done = true;
@@ -270,14 +276,7 @@ void Store::stage(const std::vector<ObservationRow>& obs) {
   if (!staging_ready_) stage_begin();
   // One transaction per chunk, deferred: only temporary tables are written, so the store
   // itself is not locked (SQLite takes no lock on the main database).
-  db_->exec("BEGIN");
-  struct Rollback {
-    Db& db;
-    bool done = false;
-    ~Rollback() {
-      if (!done) db.rollback();
-    }
-  } t{*db_};
+  Txn t(*db_, "BEGIN");
   std::vector<Row> params;
   params.reserve(obs.size());
   for (auto& o : obs)
@@ -295,20 +294,12 @@ void Store::stage(const std::vector<ObservationRow>& obs) {
   } else {
     db_->exec_many(kUpsertRow, params);
   }
-  db_->exec("COMMIT");
-  t.done = true;
+  t.commit();
 }
 
 std::int64_t Store::stage_sorted(const std::function<const ObservationRow*()>& next) {
   if (!staging_ready_) stage_begin();
-  db_->exec("BEGIN");  // temporary tables only: no lock on the store
-  struct Rollback {
-    Db& db;
-    bool done = false;
-    ~Rollback() {
-      if (!done) db.rollback();
-    }
-  } t{*db_};
+  Txn t(*db_, "BEGIN");  // temporary tables only: no lock on the store
   std::int64_t n = 0;
   std::string value, count, level;
   db_->bulk_insert("bridle_stage",
@@ -334,8 +325,7 @@ std::int64_t Store::stage_sorted(const std::function<const ObservationRow*()>& n
                      f[10] = level;
                      return true;
                    });
-  db_->exec("COMMIT");
-  t.done = true;
+  t.commit();
   return n;
 }
 
