@@ -263,7 +263,7 @@ struct Writer {
   virtual void begin_load() = 0;
   virtual void module(std::int64_t id, const std::string& slug, const std::string& artifact) = 0;
   virtual void observable(std::int64_t id, const std::string& cat, const std::string& key, const std::string& kind,
-                          const std::string& value) = 0;
+                          const std::string& value, const std::string& rkey) = 0;
   virtual void acquisition(const Acq& a) = 0;
   virtual void sightings(std::int64_t acq_id, const std::vector<Row>& rows) = 0;
   virtual void end_load() = 0;
@@ -276,7 +276,7 @@ class SqliteWriter final : public Writer {
     exec("PRAGMA synchronous=OFF; PRAGMA cache_size=-1500000; PRAGMA foreign_keys=OFF;");
   }
   ~SqliteWriter() override {
-    for (auto* s : {acq_, obs_, key_, mod_}) sqlite3_finalize(s);
+    for (auto* s : {acq_, obs_, key_, mod_, suf_}) sqlite3_finalize(s);
     sqlite3_close(db_);
   }
   void begin_load() override {
@@ -289,6 +289,7 @@ class SqliteWriter final : public Writer {
          "INSERT INTO sightings (acq_id, obs_id, module_id, kind, value, record_ref, first_seen, last_seen, count, level)"
          " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     prep(&key_, "INSERT INTO observables (id, cat, key, kind, value) VALUES (?, ?, ?, ?, ?)");
+    prep(&suf_, "INSERT INTO path_suffixes (rkey, obs_id) VALUES (?, ?)");
     prep(&mod_, "INSERT INTO modules (id, slug, artifact) VALUES (?, ?, ?)");
   }
   void module(std::int64_t id, const std::string& slug, const std::string& artifact) override {
@@ -298,13 +299,18 @@ class SqliteWriter final : public Writer {
     step(mod_);
   }
   void observable(std::int64_t id, const std::string& cat, const std::string& key, const std::string& kind,
-                  const std::string& value) override {
+                  const std::string& value, const std::string& rkey) override {
     sqlite3_bind_int64(key_, 1, id);
     text(key_, 2, cat);
     text(key_, 3, key);
     text(key_, 4, kind);
     text(key_, 5, value);
     step(key_);
+    if (!rkey.empty()) {
+      text(suf_, 1, rkey);
+      sqlite3_bind_int64(suf_, 2, id);
+      step(suf_);
+    }
   }
   void acquisition(const Acq& a) override {
     sqlite3_bind_int64(acq_, 1, a.id);
@@ -363,7 +369,7 @@ class SqliteWriter final : public Writer {
     sqlite3_reset(s);
   }
   sqlite3* db_ = nullptr;
-  sqlite3_stmt *acq_ = nullptr, *obs_ = nullptr, *key_ = nullptr, *mod_ = nullptr;
+  sqlite3_stmt *acq_ = nullptr, *obs_ = nullptr, *key_ = nullptr, *mod_ = nullptr, *suf_ = nullptr;
   std::size_t n_ = 0;
 };
 
@@ -435,12 +441,15 @@ class PgWriter final : public Writer {
     exec("ALTER TABLE sightings DROP CONSTRAINT IF EXISTS sightings_pkey;"
          "ALTER TABLE sightings DROP CONSTRAINT IF EXISTS sightings_acq_id_fkey;"
          "ALTER TABLE observables DROP CONSTRAINT IF EXISTS observables_cat_key_key;"
+         "ALTER TABLE path_suffixes DROP CONSTRAINT IF EXISTS path_suffixes_pkey;"
+         "DROP INDEX IF EXISTS path_suffixes_obs;"
          "DROP INDEX IF EXISTS sightings_obs");
     acq_ = std::make_unique<PgCopy>(url_, "COPY acquisitions (id, kind, device, identifiers, input_path, input_sha256,"
                                           " acquired_at, scanned_at, tool_version, indicator_digest, verdict, summary)"
                                           " FROM STDIN");
     mod_ = std::make_unique<PgCopy>(url_, "COPY modules (id, slug, artifact) FROM STDIN");
     key_ = std::make_unique<PgCopy>(url_, "COPY observables (id, cat, key, kind, value) FROM STDIN");
+    suf_ = std::make_unique<PgCopy>(url_, "COPY path_suffixes (rkey, obs_id) FROM STDIN");
     obs_ = std::make_unique<PgCopy>(url_, "COPY sightings (acq_id, obs_id, module_id, kind, value, record_ref,"
                                           " first_seen, last_seen, count, level) FROM STDIN");
   }
@@ -452,7 +461,7 @@ class PgWriter final : public Writer {
     mod_->buf() += "\n";
   }
   void observable(std::int64_t id, const std::string& cat, const std::string& key, const std::string& kind,
-                  const std::string& value) override {
+                  const std::string& value, const std::string& rkey) override {
     auto& b = key_->buf();
     b += std::to_string(id);
     for (auto* f : {&cat, &key, &kind, &value}) {
@@ -461,6 +470,11 @@ class PgWriter final : public Writer {
     }
     b += '\n';
     key_->maybe_flush();
+    if (!rkey.empty()) {
+      suf_->field(rkey);
+      suf_->buf() += "\t" + std::to_string(id) + "\n";
+      suf_->maybe_flush();
+    }
   }
   void acquisition(const Acq& a) override {
     acq_->buf() += std::to_string(a.id) + "\t" + a.kind + "\t" + a.device + "\t{}\t/fleet/" + a.device + "\t" + a.sha +
@@ -486,7 +500,8 @@ class PgWriter final : public Writer {
     obs_->maybe_flush();
   }
   void end_load() override {
-    for (auto* c : {acq_.get(), mod_.get(), key_.get(), obs_.get()}) c->finish();
+    for (auto* c : {acq_.get(), mod_.get(), key_.get(), obs_.get(), suf_.get()}) c->finish();
+    suf_.reset();
     acq_.reset();
     mod_.reset();
     key_.reset();
@@ -494,6 +509,8 @@ class PgWriter final : public Writer {
     auto t0 = std::chrono::steady_clock::now();
     exec("SET maintenance_work_mem = '1GB'");
     exec("ALTER TABLE observables ADD CONSTRAINT observables_cat_key_key UNIQUE (cat, key)");
+    exec("ALTER TABLE path_suffixes ADD PRIMARY KEY (rkey, obs_id)");
+    exec("CREATE INDEX path_suffixes_obs ON path_suffixes (obs_id)");
     exec("ALTER TABLE sightings ADD PRIMARY KEY (acq_id, obs_id, module_id)");
     exec("CREATE INDEX sightings_obs ON sightings (obs_id)");
     exec("ALTER TABLE sightings ADD FOREIGN KEY (acq_id) REFERENCES acquisitions (id) ON DELETE CASCADE");
@@ -514,7 +531,7 @@ class PgWriter final : public Writer {
   }
   std::string url_;
   PGconn* c_ = nullptr;
-  std::unique_ptr<PgCopy> acq_, mod_, key_, obs_;
+  std::unique_ptr<PgCopy> acq_, mod_, key_, obs_, suf_;
 };
 #endif
 
@@ -660,7 +677,7 @@ int main(int argc, char** argv) {
         std::string dk = key.cat + '\x1f' + key.key;
         if (!seen.insert(dk + '\x1f' + m.slug).second) continue;
         auto [it, fresh] = dict.try_emplace(dk, static_cast<std::int64_t>(dict.size() + 1), kind + '\x1f' + value);
-        if (fresh) w->observable(it->second.first, key.cat, key.key, kind, value);
+        if (fresh) w->observable(it->second.first, key.cat, key.key, kind, value, key.rkey);
         Row r;
         r.obs_id = it->second.first;
         r.module_id = mit->second;

@@ -105,7 +105,10 @@ TEST_P(StoreTest, RecordsListsShowsAndForgets) {
     EXPECT_EQ(o.artifact, "SMS");
   }
   // The same input checked again replaces the earlier record.
-  auto id2 = add("phone-a", {{ObsKind::Domain, "b.example.com"}});
+  auto id2 = add("phone-a", {{ObsKind::Domain, "b.example.com"}, {ObsKind::FilePath, "/var/mobile/x.db"}});
+  auto keep = add("phone-b", {{ObsKind::FilePath, "/var/mobile/shared.db"}});
+  EXPECT_EQ(store_->db().query("SELECT COUNT(*) FROM path_suffixes").at(0).at(0), "2");
+  EXPECT_TRUE(store_->forget(keep));
   EXPECT_NE(id2, id);
   EXPECT_EQ(store_->list().size(), 1u);
   EXPECT_TRUE(store_->find_done(sha256_hex("phone-a"), "0.1.0", "d"));
@@ -115,8 +118,10 @@ TEST_P(StoreTest, RecordsListsShowsAndForgets) {
   EXPECT_TRUE(store_->list().empty());
   EXPECT_TRUE(store_->observations(id2).empty());
   EXPECT_EQ(store_->db().query("SELECT COUNT(*) FROM sightings").at(0).at(0), "0");
-  // Forget means forget: no observable only that acquisition had remains in the store.
+  // Forget means forget: no observable only that acquisition had remains in the store, nor
+  // the reversed key of a path.
   EXPECT_EQ(store_->db().query("SELECT COUNT(*) FROM observables").at(0).at(0), "0");
+  EXPECT_EQ(store_->db().query("SELECT COUNT(*) FROM path_suffixes").at(0).at(0), "0");
 }
 
 TEST_P(StoreTest, HuntReportsNewHitsOnceOnTheRightAcquisition) {
@@ -166,7 +171,9 @@ TEST_P(StoreTest, HuntMatchesTheIndicatorIndex) {
                    {"file:hashes.md5", std::string(32, 'b')},
                    {"app:cert", std::string(40, 'c')},
                    {"configuration-profile:id", "ABCDEF01-0000-0000-0000-000000000000"},
-                   {"android-property:name", "persist.spy.flag"}},
+                   {"android-property:name", "persist.spy.flag"},
+                   {"file:name", "na\xc3\xafve.db"},
+                   {"file:path", "/data/local/tmp/\xc3\xa9t\xc3\xa9"}},
                   "many.stix2");
   IndicatorIndex index(set);
   std::vector<Observation> obs = {
@@ -191,6 +198,13 @@ TEST_P(StoreTest, HuntMatchesTheIndicatorIndex) {
       {ObsKind::FileHash, std::string(40, 'a')}, {ObsKind::CertHash, std::string(40, 'C')},
       {ObsKind::ProfileId, "abcdef01-0000-0000-0000-000000000000"}, {ObsKind::Property, "persist.spy.flag"},
       {ObsKind::Property, "persist.spy"}, {ObsKind::Domain, "bad\xff.evil.com"},
+      // Directories (no basename), relative paths, the root, non-ASCII and invalid UTF-8 bytes.
+      {ObsKind::FilePath, "/var/mobile/implant.plist/"}, {ObsKind::FilePath, "/var/mobile/Library/Caches/spy.db/"},
+      {ObsKind::FilePath, "implant.plist"}, {ObsKind::FilePath, "x/implant.plist"}, {ObsKind::FilePath, "/"},
+      {ObsKind::FilePath, "/private/var/db/evil/"}, {ObsKind::FilePath, "/sdcard/na\xc3\xafve.db"},
+      {ObsKind::FilePath, "/sdcard/na\xc3\xafve.db/"}, {ObsKind::FilePath, "/data/local/tmp/\xc3\xa9t\xc3\xa9/x"},
+      {ObsKind::FilePath, "/x/\xff/implant.plist"}, {ObsKind::FilePath, "/x/implant.plist\xff"},
+      {ObsKind::FilePath, "spy.db"}, {ObsKind::FilePath, "Caches/spy.db"}, {ObsKind::FileName, "spy.db"},
   };
   std::map<std::int64_t, std::size_t> which;
   for (std::size_t i = 0; i < obs.size(); ++i) which[add("obs" + std::to_string(i), {obs[i]})] = i;
@@ -333,8 +347,10 @@ TEST_P(StoreTest, ManyRowsRecordTheSameOnEveryPath) {
   auto same = [](const std::vector<ObservationRow>& a, const std::vector<ObservationRow>& b) {
     ASSERT_EQ(a.size(), b.size());
     for (std::size_t i = 0; i < a.size(); ++i) {
-      EXPECT_EQ(std::tie(a[i].cat, a[i].key, a[i].kind, a[i].value, a[i].module, a[i].artifact, a[i].record_ref),
-                std::tie(b[i].cat, b[i].key, b[i].kind, b[i].value, b[i].module, b[i].artifact, b[i].record_ref));
+      EXPECT_EQ(std::tie(a[i].cat, a[i].key, a[i].rkey, a[i].kind, a[i].value, a[i].module, a[i].artifact,
+                         a[i].record_ref),
+                std::tie(b[i].cat, b[i].key, b[i].rkey, b[i].kind, b[i].value, b[i].module, b[i].artifact,
+                         b[i].record_ref));
       EXPECT_EQ(std::tie(a[i].first_seen, a[i].last_seen, a[i].count, a[i].level),
                 std::tie(b[i].first_seen, b[i].last_seen, b[i].count, b[i].level))
           << a[i].key;
@@ -357,10 +373,27 @@ TEST_P(StoreTest, ManyRowsRecordTheSameOnEveryPath) {
   same(sorted(mixed_m.first), sorted(mixed_s.first));
   // Each observable once; every sighting references the observable of its own key.
   EXPECT_EQ(store_->db().query("SELECT COUNT(*) FROM (SELECT cat, key FROM observables GROUP BY cat, key HAVING COUNT(*) > 1) x").at(0).at(0), "0");
-  EXPECT_EQ(store_->db().query("SELECT COUNT(*) FROM sightings s JOIN observables o ON o.id = s.obs_id WHERE o.cat = 'fname'"
-                               " AND substr(COALESCE(s.value, o.value), length(COALESCE(s.value, o.value)) - length(o.key) + 1) <> o.key").at(0).at(0), "0");
-  EXPECT_EQ(store_->db().query("SELECT COUNT(*) FROM sightings s JOIN observables o ON o.id = s.obs_id WHERE o.cat = 'fname'").at(0).at(0),
+  // One observable per path, with its forward and reversed keys: "/private/var/f12" is stored
+  // as "/var/f12/" (firmlink) and "21f/rav/".
+  std::size_t paths = 0;
+  for (auto& o : s0) {
+    if (o.cat != "path") {
+      EXPECT_EQ(o.rkey, "") << o.cat << " " << o.key;
+      continue;
+    }
+    ++paths;
+    std::string n = o.value.substr(std::string("/private/var/f").size());
+    EXPECT_EQ(store_->db().query("SELECT COUNT(*) FROM path_suffixes p JOIN observables k ON k.id = p.obs_id"
+                                 " WHERE k.cat = 'path' AND k.key = ? AND p.rkey = ?",
+                                 {o.key, std::string(n.rbegin(), n.rend()) + "f/rav/"}).at(0).at(0), "1");
+    EXPECT_EQ(o.key, "/var/f" + n + "/");
+    EXPECT_EQ(o.rkey, std::string(n.rbegin(), n.rend()) + "f/rav/");
+  }
+  EXPECT_EQ(paths, 700u);
+  EXPECT_EQ(store_->db().query("SELECT COUNT(*) FROM sightings s JOIN observables o ON o.id = s.obs_id WHERE o.cat = 'path'").at(0).at(0),
             "4350");  // one per path per acquisition: 3 x 700 + 3 x 750
+  EXPECT_EQ(store_->db().query("SELECT COUNT(*) FROM observables WHERE cat IN ('fname', 'rpath', 'apath')").at(0).at(0),
+            "0");
 }
 
 TEST_P(StoreTest, ClaimsAreExclusiveAndExpire) {
@@ -415,7 +448,7 @@ INSERT INTO reported_hits VALUES (1, 'host', 'com.evil.a.', 'sms', 'domains', 'e
 )");
   }
   auto st = Store::open(path.string());
-  EXPECT_EQ(st->db().query("SELECT value FROM bridle_meta WHERE name = 'schema_version'").at(0).at(0), "2");
+  EXPECT_EQ(st->db().query("SELECT value FROM bridle_meta WHERE name = 'schema_version'").at(0).at(0), "3");
   auto obs = st->observations(1);
   ASSERT_EQ(obs.size(), 1u);
   EXPECT_EQ(obs[0].value, "https://a.evil.com/x");
@@ -432,4 +465,69 @@ INSERT INTO reported_hits VALUES (1, 'host', 'com.evil.a.', 'sms', 'domains', 'e
   auto r = st->hunt(set);
   ASSERT_EQ(r.hits.size(), 2u);
   for (auto& h : r.hits) EXPECT_EQ(h.is_new, h.acq_id == 2) << h.device;  // phone 1's hit was reported before
+}
+
+// A store written by schema 2 (each path under three keys: apath, rpath, fname) gains the rkey
+// column when it is opened; its rows keep matching absolute, relative and file-name indicators,
+// next to an acquisition recorded with schema 3's single path key.
+TEST(StoreMigration, SchemaTwoRowsKeepMatching) {
+  Scratch dir;
+  auto path = dir.path() / "v2.sqlite";
+  {
+    auto db = open_sqlite(path);
+    db->exec(R"(
+CREATE TABLE bridle_meta (name TEXT PRIMARY KEY, value TEXT);
+INSERT INTO bridle_meta VALUES ('schema_version', '2');
+CREATE TABLE acquisitions (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, device TEXT, identifiers TEXT,
+  input_path TEXT, input_sha256 TEXT, acquired_at TEXT, scanned_at TEXT, tool_version TEXT, indicator_digest TEXT,
+  verdict TEXT, summary TEXT);
+CREATE INDEX acquisitions_input ON acquisitions (input_sha256);
+CREATE TABLE observables (id INTEGER PRIMARY KEY AUTOINCREMENT, cat TEXT COLLATE BINARY NOT NULL,
+  key TEXT COLLATE BINARY NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL, UNIQUE (cat, key));
+CREATE TABLE modules (id INTEGER PRIMARY KEY AUTOINCREMENT, slug TEXT NOT NULL, artifact TEXT NOT NULL,
+  UNIQUE (slug, artifact));
+CREATE TABLE sightings (acq_id BIGINT NOT NULL REFERENCES acquisitions (id) ON DELETE CASCADE,
+  obs_id BIGINT NOT NULL, module_id BIGINT NOT NULL, kind TEXT, value TEXT, record_ref TEXT, first_seen TEXT,
+  last_seen TEXT, count BIGINT NOT NULL, level INTEGER NOT NULL, PRIMARY KEY (acq_id, obs_id, module_id)) WITHOUT ROWID;
+CREATE INDEX sightings_obs ON sightings (obs_id);
+CREATE TABLE hunts (id INTEGER PRIMARY KEY AUTOINCREMENT, indicator_digest TEXT NOT NULL, hunted_at TEXT NOT NULL,
+  hits BIGINT, new_hits BIGINT);
+CREATE TABLE reported_hits (acq_id BIGINT NOT NULL REFERENCES acquisitions (id) ON DELETE CASCADE,
+  obs_id BIGINT NOT NULL, module_id BIGINT NOT NULL, ioc_type TEXT NOT NULL, ioc_value TEXT COLLATE BINARY NOT NULL,
+  hunt_id BIGINT, PRIMARY KEY (acq_id, obs_id, module_id, ioc_type, ioc_value));
+CREATE TABLE claims (input_sha256 TEXT PRIMARY KEY, worker TEXT NOT NULL, claimed_at BIGINT NOT NULL);
+INSERT INTO acquisitions (id, kind, device, input_sha256, verdict) VALUES (1, 'ios_backup', 'old-phone', 'aa', 'clean');
+INSERT INTO modules VALUES (1, 'manifest', 'Manifest');
+INSERT INTO observables VALUES (1, 'fname', 'implant.plist', 'file_path', '/private/var/db/spy/implant.plist');
+INSERT INTO observables VALUES (2, 'apath', '/var/db/spy/implant.plist/', 'file_path', '/private/var/db/spy/implant.plist');
+INSERT INTO observables VALUES (3, 'rpath', 'tsilp.tnalpmi/yps/bd/rav/', 'file_path', '/private/var/db/spy/implant.plist');
+INSERT INTO sightings VALUES (1, 1, 1, NULL, NULL, '4', NULL, NULL, 1, 40);
+INSERT INTO sightings VALUES (1, 2, 1, NULL, NULL, '4', NULL, NULL, 1, 40);
+INSERT INTO sightings VALUES (1, 3, 1, NULL, NULL, '4', NULL, NULL, 1, 40);
+)");
+  }
+  auto st = Store::open(path.string());
+  EXPECT_EQ(st->db().query("SELECT value FROM bridle_meta WHERE name = 'schema_version'").at(0).at(0), "3");
+  AcquisitionInfo acq;
+  acq.kind = "ios_backup";
+  acq.device = "new-phone";
+  acq.input_sha256 = "bb";
+  acq.verdict = "clean";
+  StoreSink sink({{"manifest", {"Manifest", Level::Critical}}});
+  sink.observe("manifest", "7", {{ObsKind::FilePath, "/private/var/db/spy/implant.plist"}}, "");
+  st->record(acq, sink.rows());
+  // The new acquisition added one observable (and its reversed key), not three.
+  EXPECT_EQ(st->db().query("SELECT COUNT(*) FROM observables").at(0).at(0), "4");
+  EXPECT_EQ(st->db().query("SELECT rkey FROM path_suffixes WHERE obs_id = 4").at(0).at(0), "tsilp.tnalpmi/yps/bd/rav/");
+  for (auto ioc : {std::make_pair("file:name", "implant.plist"), std::make_pair("file:path", "/var/db/spy"),
+                   std::make_pair("file:path", "db/spy/implant.plist")}) {
+    IndicatorSet set;
+    ASSERT_TRUE(set.load_bundle(bundle({{ioc.first, ioc.second}}), "m.stix2"));
+    auto r = st->hunt(set);
+    std::set<std::string> devices;
+    for (auto& h : r.hits) devices.insert(h.device);
+    EXPECT_EQ(devices, (std::set<std::string>{"old-phone", "new-phone"})) << ioc.second;
+    std::size_t old_hits = std::count_if(r.hits.begin(), r.hits.end(), [](auto& h) { return h.device == "old-phone"; });
+    EXPECT_EQ(old_hits, 1u) << ioc.second;  // one of the three schema 2 keys matches each indicator
+  }
 }

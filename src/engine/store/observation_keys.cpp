@@ -148,16 +148,18 @@ void observation_keys(const Observation& obs, std::vector<ObsKey>& out) {
       break;
     }
     case ObsKind::FilePath: {
+      // One key per path (see the header): forward key for absolute prefixes, reversed key
+      // for relative suffixes and basenames.
       std::string p = normalize_path(trim_view(v));
-      auto base = basename_of(p);
-      if (!base.empty()) out.push_back({"fname", db_text(base)});
       std::string_view sv = p;
       while (sv.size() > 1 && sv.back() == '/') sv.remove_suffix(1);
       if (sv.empty()) break;
-      if (sv.front() == '/') out.push_back({"apath", db_text(std::string(sv) + "/")});
-      std::string_view s = sv;
-      while (!s.empty() && s.front() == '/') s.remove_prefix(1);
-      if (!s.empty()) out.push_back({"rpath", db_text(reversed(s) + "/")});
+      bool dir = sv.size() < p.size();
+      std::string_view rel = sv;
+      while (!rel.empty() && rel.front() == '/') rel.remove_prefix(1);
+      ObsKey k{sv.front() == '/' ? "path" : "relpath", db_text(std::string(sv) + (dir ? "//" : "/")), {}};
+      if (!rel.empty()) k.rkey = (dir ? "/" : "") + db_text(reversed(rel) + "/");
+      out.push_back(std::move(k));
       break;
     }
     case ObsKind::FileName: {
@@ -213,15 +215,27 @@ void indicator_keys(const Indicator& ind, std::vector<IndKey>& out) {
       if (v.size() > 15) exact("proc", std::string_view(v).substr(0, 15));
       if (v.size() > 16) exact("proc", std::string_view(v).substr(0, 16));
       break;
-    case IocType::FileName: exact("fname", v); break;
+    case IocType::FileName:
+      exact("fname", v);
+      // Basenames of stored paths: their reversed keys start with the reversed name + '/'.
+      if (!v.empty() && v.find('/') == std::string::npos) out.push_back({kRkey, db_text(reversed(v) + "/"), true});
+      break;
     case IocType::FilePath: {
       std::string p = normalize_path(trim_view(v));
       while (!p.empty() && p.back() == '/') p.pop_back();
       std::string_view rel = p;
       while (rel.size() >= 2 && rel[0] == '.' && rel[1] == '/') rel.remove_prefix(2);
       if (rel.empty()) break;
-      if (rel.front() == '/') out.push_back({"apath", db_text(std::string(rel) + "/"), true});
-      else out.push_back({"rpath", db_text(reversed(rel) + "/"), true});
+      if (rel.front() == '/') {
+        std::string k = db_text(std::string(rel) + "/");
+        out.push_back({"apath", k, true});  // schema 2 rows
+        out.push_back({"path", std::move(k), true});
+      } else {
+        std::string r = db_text(reversed(rel) + "/");
+        out.push_back({"rpath", r, true});         // schema 2 rows
+        out.push_back({kRkey, "/" + r, true});     // directories
+        out.push_back({kRkey, std::move(r), true});
+      }
       break;
     }
     case IocType::Email: exact("email", v); break;

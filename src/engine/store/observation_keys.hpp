@@ -8,9 +8,18 @@
 //   url    normalize_url (an observed URL also yields its host as a host/ip key)
 //   proc   process basename (case-sensitive); indicators also add their 15/16-byte prefixes
 //          (kernel-truncated names)
-//   fname  file basename (case-sensitive); every observed path also yields its basename
-//   apath  absolute path + '/': indicator "/a/b" matches "/a/b" and "/a/b/..." (component prefix)
-//   rpath  reversed relative path + '/': indicator "b/c" matches ".../b/c" (component suffix)
+//   fname  basename of an observed file name (case-sensitive)
+//   path   an observed absolute path, one row per path: key = the path + '/' (+ '/' when the
+//          observed path ended in '/', a directory): indicator "/a/b" matches "/a/b" and
+//          "/a/b/..." (component prefix range on key)
+//   relpath an observed relative path, keyed the same way (never matched by "/..." ranges)
+//   both path categories also carry a reversed key (rkey, observables.rkey): the path without
+//          its leading '/' reversed + '/', "/a/b/c" -> "c/b/a/", prefixed by '/' for a
+//          directory. Indicator "b/c" ("c/b/") matches ".../b/c" (component suffix; also
+//          "/c/b/", directories); file name "c" matches "c/" (basename; not a directory).
+//   Stores of schema 2 hold each path under three keys instead, without rkey: `apath` (as
+//   path, no directory mark), `rpath` (reversed relative path + '/') and `fname`; indicators
+//   still produce those keys, so rows recorded by schema 2 keep matching, each once.
 //   email, appid, md5, sha1, sha256, cert, profile, prop: lower-case, exact
 // Keys are made valid UTF-8 without NUL (invalid bytes escaped as \xNN) so both backends
 // store them as text; both sides are escaped the same way.
@@ -30,7 +39,11 @@ namespace bridle::store {
 struct ObsKey {
   std::string cat;
   std::string key;
+  std::string rkey = {};  // reversed path key (path/relpath), "" for none
 };
+
+// cat kRkey: matched against observables.rkey (always a prefix range), not (cat, key).
+inline constexpr const char* kRkey = "rkey";
 
 struct IndKey {
   std::string cat;

@@ -34,8 +34,10 @@ class SqliteDb final : public Db {
     // 128 MiB page cache (at most; pages are allocated as used; a recording connection lowers
     // it to 32 MiB, Store::stage_begin). Temporary tables (staging of a record, hunt tables)
     // live in a 32 MiB cache that spills to an unlinked temporary file: a large scan's staged
-    // observations do not all stay in memory.
-    exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-131072;"
+    // observations do not all stay in memory. A new store gets 16 KiB pages (a large record
+    // writes a quarter of the pages, syscalls and WAL frames of 4 KiB pages: ~25 % less
+    // time); an existing store keeps its page size (the pragma is ignored then).
+    exec("PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-131072;"
          " PRAGMA temp_store=FILE; PRAGMA temp.cache_size=-32768;");
   }
   ~SqliteDb() override { sqlite3_close_v2(db_); }

@@ -13,7 +13,7 @@
 namespace bridle::store {
 namespace {
 
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 
 std::string s(const Value& v) { return v ? *v : std::string(); }
 std::int64_t i64(const Value& v) { return v && !v->empty() ? std::stoll(*v) : 0; }
@@ -23,11 +23,15 @@ std::string replace_all(std::string text, const std::string& from, const std::st
   return text;
 }
 
-// Schema 2. A fleet shares most of its observables (popular domains, system processes and
+// Schema 3. A fleet shares most of its observables (popular domains, system processes and
 // paths), so each distinct lookup key is stored once (observables) and each acquisition only
 // references it (sightings: ids, provenance, times; kind/value only where they differ from the
 // observable's). Hunts join the indicators to observables (small, unique (cat, key) index,
-// range scans for label/component prefixes), then to sightings through sightings_obs.
+// range scans for label/component prefixes; path_suffixes holds each path's reversed key for
+// suffixes and basenames), then to sightings through sightings_obs. Schema 2 had no
+// path_suffixes: a path was stored under three keys (apath, rpath, fname), which hunts still
+// match. path_suffixes is written in rkey order (a path's reversed key is unrelated to its
+// position in observables).
 const char* kSchema = R"(
 CREATE TABLE IF NOT EXISTS bridle_meta (name TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS acquisitions (
@@ -40,6 +44,9 @@ CREATE INDEX IF NOT EXISTS acquisitions_input ON acquisitions (input_sha256);
 CREATE TABLE IF NOT EXISTS observables (
   id {ID}, cat TEXT {C} NOT NULL, key TEXT {C} NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL,
   UNIQUE (cat, key));
+CREATE TABLE IF NOT EXISTS path_suffixes (
+  rkey TEXT {C} NOT NULL, obs_id BIGINT NOT NULL, PRIMARY KEY (rkey, obs_id)){CLUSTERED};
+CREATE INDEX IF NOT EXISTS path_suffixes_obs ON path_suffixes (obs_id);
 CREATE TABLE IF NOT EXISTS modules (
   id {ID}, slug TEXT NOT NULL, artifact TEXT NOT NULL, UNIQUE (slug, artifact));
 CREATE TABLE IF NOT EXISTS sightings (
@@ -84,15 +91,16 @@ DROP TABLE observations_v1;
 // chunks (bridle_chunk, at most one chunk of one row per key) and are merged into it.
 const char* kStage =
     "CREATE TEMP TABLE IF NOT EXISTS bridle_stage (cat TEXT {C}, key TEXT {C}, kind TEXT, value TEXT, module TEXT,"
-    " artifact TEXT, record_ref TEXT, first_seen TEXT, last_seen TEXT, count BIGINT, level INTEGER,"
+    " artifact TEXT, record_ref TEXT, first_seen TEXT, last_seen TEXT, count BIGINT, level INTEGER, rkey TEXT {C},"
     " PRIMARY KEY (cat, key, module, artifact)){CLUSTERED};"
     "CREATE TEMP TABLE IF NOT EXISTS bridle_chunk (cat TEXT {C}, key TEXT {C}, kind TEXT, value TEXT, module TEXT,"
-    " artifact TEXT, record_ref TEXT, first_seen TEXT, last_seen TEXT, count BIGINT, level INTEGER)";
+    " artifact TEXT, record_ref TEXT, first_seen TEXT, last_seen TEXT, count BIGINT, level INTEGER, rkey TEXT {C})";
 
 // A chunk's rows merged into the staging table: from bridle_chunk (PostgreSQL, loaded by COPY)
 // or straight from the parameters (SQLite, one prepared statement).
 const std::string kStageInsert =
-    "INSERT INTO bridle_stage (cat, key, kind, value, module, artifact, record_ref, first_seen, last_seen, count, level)";
+    "INSERT INTO bridle_stage (cat, key, kind, value, module, artifact, record_ref, first_seen, last_seen, count, level,"
+    " rkey)";
 const std::string kStageMerge =
     " ON CONFLICT (cat, key, module, artifact) DO UPDATE SET count = bridle_stage.count + excluded.count,"
     " level = CASE WHEN excluded.level > bridle_stage.level THEN excluded.level ELSE bridle_stage.level END,"
@@ -102,9 +110,9 @@ const std::string kStageMerge =
     " THEN excluded.last_seen ELSE bridle_stage.last_seen END";
 const std::string kMergeChunk = kStageInsert +
                                 " SELECT cat, key, kind, value, module, artifact, record_ref, first_seen, last_seen,"
-                                " count, level FROM bridle_chunk WHERE 1 = 1 ORDER BY cat, key, module, artifact" +
+                                " count, level, rkey FROM bridle_chunk WHERE 1 = 1 ORDER BY cat, key, module, artifact" +
                                 kStageMerge;
-const std::string kUpsertRow = kStageInsert + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" + kStageMerge;
+const std::string kUpsertRow = kStageInsert + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" + kStageMerge;
 
 // PostgreSQL: records take this lock shared, removing unreferenced observables takes it
 // exclusively (a concurrent record could otherwise reference an observable being removed).
@@ -254,9 +262,11 @@ void Store::delete_acquisition(const std::string& id, bool collect) {
   db_->query("DELETE FROM reported_hits WHERE acq_id = ?", {id});
   db_->query("DELETE FROM sightings WHERE acq_id = ?", {id});
   db_->query("DELETE FROM acquisitions WHERE id = ?", {id});
-  if (collect)
-    db_->exec("DELETE FROM observables WHERE id IN (SELECT obs_id FROM bridle_gone) AND NOT EXISTS"
-              " (SELECT 1 FROM sightings s WHERE s.obs_id = observables.id)");
+  if (collect) {
+    db_->exec("DELETE FROM bridle_gone WHERE EXISTS (SELECT 1 FROM sightings s WHERE s.obs_id = bridle_gone.obs_id)");
+    db_->exec("DELETE FROM path_suffixes WHERE obs_id IN (SELECT obs_id FROM bridle_gone)");
+    db_->exec("DELETE FROM observables WHERE id IN (SELECT obs_id FROM bridle_gone)");
+  }
   db_->exec("DELETE FROM bridle_gone");
 }
 
@@ -283,11 +293,11 @@ void Store::stage(const std::vector<ObservationRow>& obs) {
     params.push_back({o.cat, o.key, o.kind, db_text(o.value), o.module, o.artifact, o.record_ref,
                       o.first_seen.empty() ? Value() : Value(o.first_seen),
                       o.last_seen.empty() ? Value() : Value(o.last_seen), std::to_string(o.count),
-                      std::to_string(static_cast<int>(o.level))});
+                      std::to_string(static_cast<int>(o.level)), o.rkey.empty() ? Value() : Value(o.rkey)});
   if (backend_ == "postgresql") {
     db_->bulk_insert("bridle_chunk",
                      {"cat", "key", "kind", "value", "module", "artifact", "record_ref", "first_seen", "last_seen",
-                      "count", "level"},
+                      "count", "level", "rkey"},
                      params);
     db_->exec(kMergeChunk);
     db_->exec("DELETE FROM bridle_chunk");
@@ -304,7 +314,7 @@ std::int64_t Store::stage_sorted(const std::function<const ObservationRow*()>& n
   std::string value, count, level;
   db_->bulk_insert("bridle_stage",
                    {"cat", "key", "kind", "value", "module", "artifact", "record_ref", "first_seen", "last_seen", "count",
-                    "level"},
+                    "level", "rkey"},
                    [&](std::vector<Field>& f) {
                      const ObservationRow* o = next();
                      if (!o) return false;
@@ -323,6 +333,7 @@ std::int64_t Store::stage_sorted(const std::function<const ObservationRow*()>& n
                      f[8] = o->last_seen.empty() ? Field() : Field(o->last_seen);
                      f[9] = count;
                      f[10] = level;
+                     f[11] = o->rkey.empty() ? Field() : Field(o->rkey);
                      return true;
                    });
   t.commit();
@@ -431,6 +442,9 @@ std::int64_t Store::record_sorted(AcquisitionInfo acq, const std::function<const
   const std::size_t R = BatchInsert::kRows;
   auto put_obs_many = db_->prepare("INSERT INTO observables (cat, key, kind, value) VALUES " + placeholders(R, 4));
   auto put_obs_one = db_->prepare("INSERT INTO observables (cat, key, kind, value) VALUES (?, ?, ?, ?)");
+  // Reversed keys of new paths: appended here, written to path_suffixes sorted at the end.
+  db_->exec("CREATE TEMP TABLE IF NOT EXISTS bridle_rk (rkey TEXT, obs_id INTEGER); DELETE FROM temp.bridle_rk");
+  BatchInsert put_rk(*db_, "INSERT INTO temp.bridle_rk (rkey, obs_id)", 2);
 
   std::vector<ObservationRow> rows;  // rows of the current groups (reused)
   std::vector<std::string> values;   // db_text(value) of each row
@@ -497,8 +511,15 @@ std::int64_t Store::record_sorted(AcquisitionInfo acq, const std::function<const
       (k == R ? put_obs_many : put_obs_one)->run(f);
       // One statement, one writer: the rows got consecutive ids ending at the last one.
       std::int64_t last = db_->last_insert_id();
-      for (std::size_t j = 0; j < k; ++j)
-        obs[fresh[at + j]].id = std::to_string(last - static_cast<std::int64_t>(k - 1 - j));
+      for (std::size_t j = 0; j < k; ++j) {
+        Obs& o = obs[fresh[at + j]];
+        o.id = std::to_string(last - static_cast<std::int64_t>(k - 1 - j));
+        const ObservationRow& r = rows[starts[fresh[at + j]]];
+        if (r.rkey.empty()) continue;
+        put_rk.set(0, r.rkey);
+        put_rk.set(1, o.id);
+        put_rk.row_done();
+      }
       at += k;
     }
     std::string count, level;
@@ -545,6 +566,10 @@ std::int64_t Store::record_sorted(AcquisitionInfo acq, const std::function<const
   flush_groups();
   put_sighting.flush();
   put_later.flush();
+  put_rk.flush();
+  db_->exec("INSERT INTO path_suffixes (rkey, obs_id) SELECT rkey, obs_id FROM temp.bridle_rk WHERE 1 = 1"
+            " ORDER BY rkey, obs_id ON CONFLICT DO NOTHING");
+  db_->exec("DELETE FROM temp.bridle_rk");
   db_->exec("INSERT INTO sightings (" + cols + ") SELECT " + cols +
             " FROM temp.bridle_later WHERE 1 = 1 ORDER BY obs_id, module_id");
   db_->exec("DELETE FROM temp.bridle_later");
@@ -609,6 +634,9 @@ std::int64_t Store::record_staged(AcquisitionInfo acq, std::int64_t* nrows) {
             " ORDER BY module, artifact ON CONFLICT DO NOTHING");
   db_->exec("INSERT INTO observables (cat, key, kind, value) SELECT cat, key, MIN(kind), MIN(value) FROM bridle_stage"
             " WHERE 1 = 1 GROUP BY cat, key ORDER BY cat, key ON CONFLICT DO NOTHING");
+  db_->exec("INSERT INTO path_suffixes (rkey, obs_id) SELECT DISTINCT x.rkey, k.id FROM bridle_stage x"
+            " CROSS JOIN observables k WHERE x.rkey IS NOT NULL AND k.cat = x.cat AND k.key = x.key"
+            " ORDER BY x.rkey, k.id ON CONFLICT DO NOTHING");
   db_->query(
       "INSERT INTO sightings (acq_id, obs_id, module_id, kind, value, record_ref, first_seen, last_seen, count, level)"
       " SELECT CAST(? AS BIGINT), k.id, m.id, CASE WHEN x.kind = k.kind THEN NULL ELSE x.kind END,"
@@ -639,7 +667,8 @@ std::optional<AcquisitionInfo> Store::get(std::int64_t id) {
 std::vector<ObservationRow> Store::observations(std::int64_t id) {
   std::vector<ObservationRow> out;
   for (auto& r : db_->query("SELECT k.cat, k.key, COALESCE(o.kind, k.kind) AS kind, COALESCE(o.value, k.value) AS value,"
-                            " m.slug, m.artifact, o.record_ref, o.first_seen, o.last_seen, o.count, o.level"
+                            " m.slug, m.artifact, o.record_ref, o.first_seen, o.last_seen, o.count, o.level,"
+                            " (SELECT MIN(p.rkey) FROM path_suffixes p WHERE p.obs_id = k.id)"
                             " FROM sightings o JOIN observables k ON k.id = o.obs_id JOIN modules m ON m.id = o.module_id"
                             " WHERE o.acq_id = ? ORDER BY m.slug, kind, value",
                             {std::to_string(id)})) {
@@ -655,6 +684,7 @@ std::vector<ObservationRow> Store::observations(std::int64_t id) {
     o.last_seen = s(r[8]);
     o.count = i64(r[9]);
     o.level = static_cast<Level>(i64(r[10]));
+    o.rkey = s(r[11]);
     out.push_back(std::move(o));
   }
   return out;
@@ -730,7 +760,10 @@ HuntResult Store::hunt(const IndicatorSet& set) {
       " i.stix2_file FROM hunt_ind i CROSS JOIN observables k WHERE k.cat = i.cat AND k.key = i.key AND i.hi IS NULL"
       " UNION SELECT k.id, k.kind, k.value, i.ioc_idx, i.ioc_type, i.ioc_value, i.collection, i.stix2_file"
       " FROM hunt_ind i CROSS JOIN observables k WHERE k.cat = i.cat AND k.key >= i.key AND k.key < i.hi"
-      " AND i.hi IS NOT NULL");
+      " AND i.hi IS NOT NULL"
+      " UNION SELECT k.id, k.kind, k.value, i.ioc_idx, i.ioc_type, i.ioc_value, i.collection, i.stix2_file"
+      " FROM hunt_ind i CROSS JOIN path_suffixes p CROSS JOIN observables k WHERE i.cat = '" + std::string(kRkey) +
+      "' AND p.rkey >= i.key AND p.rkey < i.hi AND k.id = p.obs_id");
   if (backend_ == "postgresql") db_->exec("ANALYZE hunt_obs");
   db_->exec(
       "CREATE TEMP TABLE hunt_hits AS"

@@ -76,6 +76,7 @@ std::unique_ptr<Db> open_postgres(const std::string& url);
 // One observable of one acquisition, deduplicated per (cat, key, module).
 struct ObservationRow {
   std::string cat, key;      // lookup key (observation_keys.hpp)
+  std::string rkey;          // reversed path key of path/relpath keys, else ""
   std::string kind;          // obs_kind_name()
   std::string value;         // value as first observed
   std::string module;        // module slug

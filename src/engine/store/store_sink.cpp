@@ -29,6 +29,17 @@ std::uint64_t hash_of(std::string_view ck, std::uint16_t module) {
   return h;
 }
 
+// "cat \0 key [\0 rkey]" -> row.cat, row.key, row.rkey.
+void split_ck(std::string_view ck, ObservationRow& row) {
+  auto nul = ck.find('\0');
+  row.cat.assign(ck.substr(0, nul));
+  ck.remove_prefix(nul + 1);
+  auto second = ck.find('\0');
+  row.key.assign(ck.substr(0, second));
+  if (second == std::string_view::npos) row.rkey.clear();
+  else row.rkey.assign(ck.substr(second + 1));
+}
+
 // Run record: u32 total length, then u32 ck_len, ck, u16 module, u8 kind, u8 level,
 // u64 count, and u32-length-prefixed value, record, first, last.
 template <class T>
@@ -157,6 +168,7 @@ void StoreSink::observe(const std::string& module, const std::string& record_ref
     const Observation& o = obs[owner[k]];
     ck.assign(keys[k].cat).push_back('\0');
     ck.append(keys[k].key);
+    if (!keys[k].rkey.empty()) ck.append(1, '\0').append(keys[k].rkey);  // a function of the key
     std::uint64_t h = hash_of(ck, mod);
     std::size_t mask = table_.size() - 1, pos = h & mask;
     Slot* s = nullptr;
@@ -340,10 +352,7 @@ void StoreSink::merge_locked(const std::function<void(const MergedRows&)>& consu
     consume([&]() -> const ObservationRow* {
       if (at == idx.size()) return nullptr;
       const Slot& x = slots_[idx[at++]];
-      auto ck = text(x.ck_off, x.ck_len);
-      auto nul = ck.find('\0');
-      row.cat.assign(ck.substr(0, nul));
-      row.key.assign(ck.substr(nul + 1));
+      split_ck(text(x.ck_off, x.ck_len), row);
       row.kind.assign(obs_kind_name(static_cast<ObsKind>(x.kind)));
       row.value.assign(text(x.value_off, x.value_len));
       row.module = modules_[x.module].slug;
@@ -384,9 +393,7 @@ void StoreSink::merge_locked(const std::function<void(const MergedRows&)>& consu
     std::size_t r = heap.top();
     heap.pop();
     const RunRow& x = readers[r].row();
-    auto nul = x.ck.find('\0');
-    row.cat.assign(x.ck.substr(0, nul));
-    row.key.assign(x.ck.substr(nul + 1));
+    split_ck(x.ck, row);
     row.kind.assign(obs_kind_name(static_cast<ObsKind>(x.kind)));
     row.value.assign(x.value);
     row.module = modules_[x.module].slug;
@@ -417,10 +424,7 @@ void StoreSink::merge_locked(const std::function<void(const MergedRows&)>& consu
 
 ObservationRow StoreSink::row_of(const Slot& s) const {
   ObservationRow r;
-  auto ck = text(s.ck_off, s.ck_len);
-  auto nul = ck.find('\0');
-  r.cat = std::string(ck.substr(0, nul));
-  r.key = std::string(ck.substr(nul + 1));
+  split_ck(text(s.ck_off, s.ck_len), r);
   r.kind = std::string(obs_kind_name(static_cast<ObsKind>(s.kind)));
   r.value = std::string(text(s.value_off, s.value_len));
   r.module = modules_[s.module].slug;

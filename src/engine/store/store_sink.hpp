@@ -64,7 +64,7 @@ class StoreSink final : public ObservationSink {
   struct Slot {
     std::uint64_t hash = 0;
     std::uint64_t count = 0;
-    std::uint32_t ck_off = 0, ck_len = 0;  // cat '\0' key (sorts as (cat, key): keys have no NUL)
+    std::uint32_t ck_off = 0, ck_len = 0;  // cat '\0' key ['\0' rkey] (sorts as (cat, key): keys have no NUL)
     std::uint32_t value_off = 0, value_len = 0;
     std::uint32_t rec_off = 0, rec_len = 0;
     std::uint32_t first_off = 0, first_len = 0;
