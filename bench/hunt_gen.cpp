@@ -288,7 +288,7 @@ class SqliteWriter final : public Writer {
     prep(&obs_,
          "INSERT INTO sightings (acq_id, obs_id, module_id, kind, value, record_ref, first_seen, last_seen, count, level)"
          " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    prep(&key_, "INSERT INTO observables (id, cat, key, kind, value) VALUES (?, ?, ?, ?, ?)");
+    prep(&key_, "INSERT INTO observables (id, cat, key, kind, value, rkey) VALUES (?, ?, ?, ?, ?, ?)");
     prep(&suf_, "INSERT INTO path_suffixes (rkey, obs_id) VALUES (?, ?)");
     prep(&mod_, "INSERT INTO modules (id, slug, artifact) VALUES (?, ?, ?)");
   }
@@ -305,6 +305,8 @@ class SqliteWriter final : public Writer {
     text(key_, 3, key);
     text(key_, 4, kind);
     text(key_, 5, value);
+    if (rkey.empty()) sqlite3_bind_null(key_, 6);
+    else text(key_, 6, rkey);
     step(key_);
     if (!rkey.empty()) {
       text(suf_, 1, rkey);
@@ -442,13 +444,12 @@ class PgWriter final : public Writer {
          "ALTER TABLE sightings DROP CONSTRAINT IF EXISTS sightings_acq_id_fkey;"
          "ALTER TABLE observables DROP CONSTRAINT IF EXISTS observables_cat_key_key;"
          "ALTER TABLE path_suffixes DROP CONSTRAINT IF EXISTS path_suffixes_pkey;"
-         "DROP INDEX IF EXISTS path_suffixes_obs;"
          "DROP INDEX IF EXISTS sightings_obs");
     acq_ = std::make_unique<PgCopy>(url_, "COPY acquisitions (id, kind, device, identifiers, input_path, input_sha256,"
                                           " acquired_at, scanned_at, tool_version, indicator_digest, verdict, summary)"
                                           " FROM STDIN");
     mod_ = std::make_unique<PgCopy>(url_, "COPY modules (id, slug, artifact) FROM STDIN");
-    key_ = std::make_unique<PgCopy>(url_, "COPY observables (id, cat, key, kind, value) FROM STDIN");
+    key_ = std::make_unique<PgCopy>(url_, "COPY observables (id, cat, key, kind, value, rkey) FROM STDIN");
     suf_ = std::make_unique<PgCopy>(url_, "COPY path_suffixes (rkey, obs_id) FROM STDIN");
     obs_ = std::make_unique<PgCopy>(url_, "COPY sightings (acq_id, obs_id, module_id, kind, value, record_ref,"
                                           " first_seen, last_seen, count, level) FROM STDIN");
@@ -468,6 +469,8 @@ class PgWriter final : public Writer {
       b += '\t';
       key_->field(*f);
     }
+    b += '\t';
+    key_->field(rkey, true);  // NULL when empty
     b += '\n';
     key_->maybe_flush();
     if (!rkey.empty()) {
@@ -510,7 +513,6 @@ class PgWriter final : public Writer {
     exec("SET maintenance_work_mem = '1GB'");
     exec("ALTER TABLE observables ADD CONSTRAINT observables_cat_key_key UNIQUE (cat, key)");
     exec("ALTER TABLE path_suffixes ADD PRIMARY KEY (rkey, obs_id)");
-    exec("CREATE INDEX path_suffixes_obs ON path_suffixes (obs_id)");
     exec("ALTER TABLE sightings ADD PRIMARY KEY (acq_id, obs_id, module_id)");
     exec("CREATE INDEX sightings_obs ON sightings (obs_id)");
     exec("ALTER TABLE sightings ADD FOREIGN KEY (acq_id) REFERENCES acquisitions (id) ON DELETE CASCADE");

@@ -27,11 +27,12 @@ std::string replace_all(std::string text, const std::string& from, const std::st
 // paths), so each distinct lookup key is stored once (observables) and each acquisition only
 // references it (sightings: ids, provenance, times; kind/value only where they differ from the
 // observable's). Hunts join the indicators to observables (small, unique (cat, key) index,
-// range scans for label/component prefixes; path_suffixes holds each path's reversed key for
-// suffixes and basenames), then to sightings through sightings_obs. Schema 2 had no
-// path_suffixes: a path was stored under three keys (apath, rpath, fname), which hunts still
-// match. path_suffixes is written in rkey order (a path's reversed key is unrelated to its
-// position in observables).
+// range scans for label/component prefixes; path_suffixes, keyed by a path's reversed key,
+// for suffixes and basenames), then to sightings through sightings_obs. A path's reversed key
+// is also kept in its observables row (rkey, not indexed: what forget deletes by). Both are
+// written in their own order: observables in key order, path_suffixes sorted by rkey (a
+// secondary index on either would be written at random). Schema 2 had neither: a path was
+// stored under three keys (apath, rpath, fname), which hunts still match.
 const char* kSchema = R"(
 CREATE TABLE IF NOT EXISTS bridle_meta (name TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS acquisitions (
@@ -43,10 +44,9 @@ CREATE TABLE IF NOT EXISTS acquisitions (
 CREATE INDEX IF NOT EXISTS acquisitions_input ON acquisitions (input_sha256);
 CREATE TABLE IF NOT EXISTS observables (
   id {ID}, cat TEXT {C} NOT NULL, key TEXT {C} NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL,
-  UNIQUE (cat, key));
+  rkey TEXT {C}, UNIQUE (cat, key));
 CREATE TABLE IF NOT EXISTS path_suffixes (
   rkey TEXT {C} NOT NULL, obs_id BIGINT NOT NULL, PRIMARY KEY (rkey, obs_id)){CLUSTERED};
-CREATE INDEX IF NOT EXISTS path_suffixes_obs ON path_suffixes (obs_id);
 CREATE TABLE IF NOT EXISTS modules (
   id {ID}, slug TEXT NOT NULL, artifact TEXT NOT NULL, UNIQUE (slug, artifact));
 CREATE TABLE IF NOT EXISTS sightings (
@@ -245,6 +245,9 @@ void Store::migrate() {
     db_->exec("ALTER TABLE observations RENAME TO observations_v1; ALTER TABLE reported_hits RENAME TO reported_hits_v1;"
               " DROP INDEX IF EXISTS observations_key");
   }
+  // 2 -> 3: observables.rkey (NULL in the rows stored before, which keep their schema 2 keys);
+  // path_suffixes is created empty.
+  if (version == 2) db_->exec(dialect("ALTER TABLE observables ADD COLUMN rkey TEXT {C}"));
   db_->exec(dialect(kSchema));
   if (version == 1) db_->exec(kMigrate1to2);
   if (version == 0)
@@ -264,7 +267,8 @@ void Store::delete_acquisition(const std::string& id, bool collect) {
   db_->query("DELETE FROM acquisitions WHERE id = ?", {id});
   if (collect) {
     db_->exec("DELETE FROM bridle_gone WHERE EXISTS (SELECT 1 FROM sightings s WHERE s.obs_id = bridle_gone.obs_id)");
-    db_->exec("DELETE FROM path_suffixes WHERE obs_id IN (SELECT obs_id FROM bridle_gone)");
+    db_->exec("DELETE FROM path_suffixes WHERE (rkey, obs_id) IN (SELECT k.rkey, k.id FROM bridle_gone g"
+              " CROSS JOIN observables k WHERE k.id = g.obs_id AND k.rkey IS NOT NULL)");
     db_->exec("DELETE FROM observables WHERE id IN (SELECT obs_id FROM bridle_gone)");
   }
   db_->exec("DELETE FROM bridle_gone");
@@ -440,8 +444,8 @@ std::int64_t Store::record_sorted(AcquisitionInfo acq, const std::function<const
   const std::string lookup_tail = ") AS v CROSS JOIN observables o WHERE o.cat = v.column2 AND o.key = v.column3";
   std::map<std::size_t, std::unique_ptr<Statement>> lookups;  // by number of groups
   const std::size_t R = BatchInsert::kRows;
-  auto put_obs_many = db_->prepare("INSERT INTO observables (cat, key, kind, value) VALUES " + placeholders(R, 4));
-  auto put_obs_one = db_->prepare("INSERT INTO observables (cat, key, kind, value) VALUES (?, ?, ?, ?)");
+  auto put_obs_many = db_->prepare("INSERT INTO observables (cat, key, kind, value, rkey) VALUES " + placeholders(R, 5));
+  auto put_obs_one = db_->prepare("INSERT INTO observables (cat, key, kind, value, rkey) VALUES (?, ?, ?, ?, ?)");
   // Reversed keys of new paths: appended here, written to path_suffixes sorted at the end.
   db_->exec("CREATE TEMP TABLE IF NOT EXISTS bridle_rk (rkey TEXT, obs_id INTEGER); DELETE FROM temp.bridle_rk");
   BatchInsert put_rk(*db_, "INSERT INTO temp.bridle_rk (rkey, obs_id)", 2);
@@ -499,14 +503,15 @@ std::int64_t Store::record_sorted(AcquisitionInfo acq, const std::function<const
     }
     for (std::size_t at = 0; at < fresh.size();) {
       std::size_t k = fresh.size() - at >= R ? R : 1;
-      f.assign(k * 4, Field());
+      f.assign(k * 5, Field());
       for (std::size_t j = 0; j < k; ++j) {
         const Obs& o = obs[fresh[at + j]];
         const ObservationRow& r = rows[starts[fresh[at + j]]];
-        f[j * 4] = r.cat;
-        f[j * 4 + 1] = r.key;
-        f[j * 4 + 2] = rows[o.kind_row].kind;
-        f[j * 4 + 3] = values[o.value_row];
+        f[j * 5] = r.cat;
+        f[j * 5 + 1] = r.key;
+        f[j * 5 + 2] = rows[o.kind_row].kind;
+        f[j * 5 + 3] = values[o.value_row];
+        if (!r.rkey.empty()) f[j * 5 + 4] = r.rkey;
       }
       (k == R ? put_obs_many : put_obs_one)->run(f);
       // One statement, one writer: the rows got consecutive ids ending at the last one.
@@ -567,8 +572,12 @@ std::int64_t Store::record_sorted(AcquisitionInfo acq, const std::function<const
   put_sighting.flush();
   put_later.flush();
   put_rk.flush();
+  // SQLite's sorter keeps runs as large as the main page cache in memory: 8 MiB for this one.
+  std::string cache = s(db_->query("PRAGMA main.cache_size").at(0).at(0));
+  db_->exec("PRAGMA main.cache_size=-8192");
   db_->exec("INSERT INTO path_suffixes (rkey, obs_id) SELECT rkey, obs_id FROM temp.bridle_rk WHERE 1 = 1"
             " ORDER BY rkey, obs_id ON CONFLICT DO NOTHING");
+  db_->exec("PRAGMA main.cache_size=" + std::to_string(std::stoll(cache)));
   db_->exec("DELETE FROM temp.bridle_rk");
   db_->exec("INSERT INTO sightings (" + cols + ") SELECT " + cols +
             " FROM temp.bridle_later WHERE 1 = 1 ORDER BY obs_id, module_id");
@@ -632,11 +641,11 @@ std::int64_t Store::record_staged(AcquisitionInfo acq, std::int64_t* nrows) {
   // order: no deadlock), then this acquisition's sightings by a join.
   db_->exec("INSERT INTO modules (slug, artifact) SELECT DISTINCT module, artifact FROM bridle_stage WHERE 1 = 1"
             " ORDER BY module, artifact ON CONFLICT DO NOTHING");
-  db_->exec("INSERT INTO observables (cat, key, kind, value) SELECT cat, key, MIN(kind), MIN(value) FROM bridle_stage"
-            " WHERE 1 = 1 GROUP BY cat, key ORDER BY cat, key ON CONFLICT DO NOTHING");
-  db_->exec("INSERT INTO path_suffixes (rkey, obs_id) SELECT DISTINCT x.rkey, k.id FROM bridle_stage x"
+  db_->exec("INSERT INTO observables (cat, key, kind, value, rkey) SELECT cat, key, MIN(kind), MIN(value), MIN(rkey)"
+            " FROM bridle_stage WHERE 1 = 1 GROUP BY cat, key ORDER BY cat, key ON CONFLICT DO NOTHING");
+  db_->exec("INSERT INTO path_suffixes (rkey, obs_id) SELECT DISTINCT k.rkey, k.id FROM bridle_stage x"
             " CROSS JOIN observables k WHERE x.rkey IS NOT NULL AND k.cat = x.cat AND k.key = x.key"
-            " ORDER BY x.rkey, k.id ON CONFLICT DO NOTHING");
+            " AND k.rkey IS NOT NULL ORDER BY k.rkey, k.id ON CONFLICT DO NOTHING");
   db_->query(
       "INSERT INTO sightings (acq_id, obs_id, module_id, kind, value, record_ref, first_seen, last_seen, count, level)"
       " SELECT CAST(? AS BIGINT), k.id, m.id, CASE WHEN x.kind = k.kind THEN NULL ELSE x.kind END,"
@@ -668,7 +677,7 @@ std::vector<ObservationRow> Store::observations(std::int64_t id) {
   std::vector<ObservationRow> out;
   for (auto& r : db_->query("SELECT k.cat, k.key, COALESCE(o.kind, k.kind) AS kind, COALESCE(o.value, k.value) AS value,"
                             " m.slug, m.artifact, o.record_ref, o.first_seen, o.last_seen, o.count, o.level,"
-                            " (SELECT MIN(p.rkey) FROM path_suffixes p WHERE p.obs_id = k.id)"
+                            " k.rkey"
                             " FROM sightings o JOIN observables k ON k.id = o.obs_id JOIN modules m ON m.id = o.module_id"
                             " WHERE o.acq_id = ? ORDER BY m.slug, kind, value",
                             {std::to_string(id)})) {
