@@ -415,28 +415,36 @@ INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values("sqlite", "postg
 
 // A store written by schema 1 (one row per acquisition and key) is migrated in place when it is
 // opened: observables, provenance and the hits already reported survive.
-TEST(StoreMigration, SchemaOneIsMigrated) {
-  Scratch dir;
-  auto path = dir.path() / "v1.sqlite";
+// A SQLite store written by an older bridle (schema `version`; the tables that changed between
+// schemas 1 and 2, and the rows, in `sql`), then opened, and so migrated, by Store.
+std::unique_ptr<Store> open_old_store(const std::filesystem::path& path, int version, const std::string& sql) {
   {
     auto db = open_sqlite(path);
     db->exec(R"(
 CREATE TABLE bridle_meta (name TEXT PRIMARY KEY, value TEXT);
-INSERT INTO bridle_meta VALUES ('schema_version', '1');
 CREATE TABLE acquisitions (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, device TEXT, identifiers TEXT,
   input_path TEXT, input_sha256 TEXT, acquired_at TEXT, scanned_at TEXT, tool_version TEXT, indicator_digest TEXT,
   verdict TEXT, summary TEXT);
+CREATE TABLE hunts (id INTEGER PRIMARY KEY AUTOINCREMENT, indicator_digest TEXT NOT NULL, hunted_at TEXT NOT NULL,
+  hits BIGINT, new_hits BIGINT);
+CREATE TABLE claims (input_sha256 TEXT PRIMARY KEY, worker TEXT NOT NULL, claimed_at BIGINT NOT NULL);
+)");
+    db->exec("INSERT INTO bridle_meta VALUES ('schema_version', '" + std::to_string(version) + "');" + sql);
+  }
+  return Store::open(path.string());
+}
+
+TEST(StoreMigration, SchemaOneIsMigrated) {
+  Scratch dir;
+  auto st = open_old_store(dir.path() / "v1.sqlite", 1, R"(
 CREATE TABLE observations (acq_id BIGINT NOT NULL REFERENCES acquisitions (id) ON DELETE CASCADE,
   cat TEXT COLLATE BINARY NOT NULL, key TEXT COLLATE BINARY NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL,
   module TEXT NOT NULL, artifact TEXT, record_ref TEXT, first_seen TEXT, last_seen TEXT, count BIGINT NOT NULL,
   level INTEGER NOT NULL, PRIMARY KEY (acq_id, cat, key, module));
 CREATE INDEX observations_key ON observations (cat, key);
-CREATE TABLE hunts (id INTEGER PRIMARY KEY AUTOINCREMENT, indicator_digest TEXT NOT NULL, hunted_at TEXT NOT NULL,
-  hits BIGINT, new_hits BIGINT);
 CREATE TABLE reported_hits (acq_id BIGINT NOT NULL REFERENCES acquisitions (id) ON DELETE CASCADE,
   cat TEXT COLLATE BINARY NOT NULL, key TEXT COLLATE BINARY NOT NULL, module TEXT NOT NULL, ioc_type TEXT NOT NULL,
   ioc_value TEXT COLLATE BINARY NOT NULL, hunt_id BIGINT, PRIMARY KEY (acq_id, cat, key, module, ioc_type, ioc_value));
-CREATE TABLE claims (input_sha256 TEXT PRIMARY KEY, worker TEXT NOT NULL, claimed_at BIGINT NOT NULL);
 INSERT INTO acquisitions (id, kind, device, input_sha256, verdict) VALUES (1, 'ios_backup', 'old-phone', 'aa', 'clean');
 INSERT INTO acquisitions (id, kind, device, input_sha256, verdict) VALUES (2, 'ios_backup', 'other-phone', 'bb', 'clean');
 INSERT INTO observations VALUES (1, 'host', 'com.evil.a.', 'url', 'https://a.evil.com/x', 'sms', 'SMS', '3',
@@ -446,8 +454,6 @@ INSERT INTO observations VALUES (2, 'host', 'com.evil.a.', 'domain', 'A.evil.com
 INSERT INTO hunts VALUES (1, 'digest', '2024-01-03', 1, 1);
 INSERT INTO reported_hits VALUES (1, 'host', 'com.evil.a.', 'sms', 'domains', 'evil.com', 1);
 )");
-  }
-  auto st = Store::open(path.string());
   EXPECT_EQ(st->db().query("SELECT value FROM bridle_meta WHERE name = 'schema_version'").at(0).at(0), "3");
   auto obs = st->observations(1);
   ASSERT_EQ(obs.size(), 1u);
@@ -472,15 +478,7 @@ INSERT INTO reported_hits VALUES (1, 'host', 'com.evil.a.', 'sms', 'domains', 'e
 // next to an acquisition recorded with schema 3's single path key.
 TEST(StoreMigration, SchemaTwoRowsKeepMatching) {
   Scratch dir;
-  auto path = dir.path() / "v2.sqlite";
-  {
-    auto db = open_sqlite(path);
-    db->exec(R"(
-CREATE TABLE bridle_meta (name TEXT PRIMARY KEY, value TEXT);
-INSERT INTO bridle_meta VALUES ('schema_version', '2');
-CREATE TABLE acquisitions (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, device TEXT, identifiers TEXT,
-  input_path TEXT, input_sha256 TEXT, acquired_at TEXT, scanned_at TEXT, tool_version TEXT, indicator_digest TEXT,
-  verdict TEXT, summary TEXT);
+  auto st = open_old_store(dir.path() / "v2.sqlite", 2, R"(
 CREATE INDEX acquisitions_input ON acquisitions (input_sha256);
 CREATE TABLE observables (id INTEGER PRIMARY KEY AUTOINCREMENT, cat TEXT COLLATE BINARY NOT NULL,
   key TEXT COLLATE BINARY NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL, UNIQUE (cat, key));
@@ -490,12 +488,9 @@ CREATE TABLE sightings (acq_id BIGINT NOT NULL REFERENCES acquisitions (id) ON D
   obs_id BIGINT NOT NULL, module_id BIGINT NOT NULL, kind TEXT, value TEXT, record_ref TEXT, first_seen TEXT,
   last_seen TEXT, count BIGINT NOT NULL, level INTEGER NOT NULL, PRIMARY KEY (acq_id, obs_id, module_id)) WITHOUT ROWID;
 CREATE INDEX sightings_obs ON sightings (obs_id);
-CREATE TABLE hunts (id INTEGER PRIMARY KEY AUTOINCREMENT, indicator_digest TEXT NOT NULL, hunted_at TEXT NOT NULL,
-  hits BIGINT, new_hits BIGINT);
 CREATE TABLE reported_hits (acq_id BIGINT NOT NULL REFERENCES acquisitions (id) ON DELETE CASCADE,
   obs_id BIGINT NOT NULL, module_id BIGINT NOT NULL, ioc_type TEXT NOT NULL, ioc_value TEXT COLLATE BINARY NOT NULL,
   hunt_id BIGINT, PRIMARY KEY (acq_id, obs_id, module_id, ioc_type, ioc_value));
-CREATE TABLE claims (input_sha256 TEXT PRIMARY KEY, worker TEXT NOT NULL, claimed_at BIGINT NOT NULL);
 INSERT INTO acquisitions (id, kind, device, input_sha256, verdict) VALUES (1, 'ios_backup', 'old-phone', 'aa', 'clean');
 INSERT INTO modules VALUES (1, 'manifest', 'Manifest');
 INSERT INTO observables VALUES (1, 'fname', 'implant.plist', 'file_path', '/private/var/db/spy/implant.plist');
@@ -505,8 +500,6 @@ INSERT INTO sightings VALUES (1, 1, 1, NULL, NULL, '4', NULL, NULL, 1, 40);
 INSERT INTO sightings VALUES (1, 2, 1, NULL, NULL, '4', NULL, NULL, 1, 40);
 INSERT INTO sightings VALUES (1, 3, 1, NULL, NULL, '4', NULL, NULL, 1, 40);
 )");
-  }
-  auto st = Store::open(path.string());
   EXPECT_EQ(st->db().query("SELECT value FROM bridle_meta WHERE name = 'schema_version'").at(0).at(0), "3");
   AcquisitionInfo acq;
   acq.kind = "ios_backup";
