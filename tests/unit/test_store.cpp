@@ -524,3 +524,42 @@ INSERT INTO sightings VALUES (1, 3, 1, NULL, NULL, '4', NULL, NULL, 1, 40);
     EXPECT_EQ(old_hits, 1u) << ioc.second;  // one of the three schema 2 keys matches each indicator
   }
 }
+
+// Observed values of any length are recorded and hunted (a tracking link in an SMS can be
+// several KiB; PostgreSQL's B-tree refuses index entries over ~2.7 kB).
+TEST_P(StoreTest, LongValuesAreRecordedAndHunted) {
+  std::string tail;
+  for (int i = 0; tail.size() < 12000; ++i) tail += sha256_hex(std::to_string(i));
+  std::string url = "https://x.evil.com/" + tail;
+  std::string path = "/var/mobile/" + tail.substr(0, 5000) + "/implant.plist";
+  auto id = add("phone-long", {{ObsKind::Url, url}, {ObsKind::FilePath, path}, {ObsKind::Process, tail.substr(0, 4000)}});
+  EXPECT_EQ(store_->observations(id).size(), 4u);  // url, its host, path, process
+  auto set = load({{"domain-name:value", "evil.com"}, {"url:value", url}, {"file:name", "implant.plist"},
+                   {"file:path", "/var/mobile/" + tail.substr(0, 5000)}, {"process:name", tail.substr(0, 4000)}},
+                  "long.stix2");
+  std::set<std::string> got;
+  auto first = store_->hunt(set);
+  for (auto& h : first.hits) {
+    got.insert(h.ioc_value.substr(0, 40));
+    EXPECT_TRUE(h.is_new);
+  }
+  EXPECT_EQ(got.size(), 5u);
+  EXPECT_TRUE(std::find(got.begin(), got.end(), url.substr(0, 40)) != got.end());
+  // The same hunt again: nothing new (the long indicator values were remembered).
+  auto again = store_->hunt(set);
+  EXPECT_EQ(again.hits.size(), first.hits.size());
+  for (auto& h : again.hits) EXPECT_FALSE(h.is_new) << h.ioc_value.substr(0, 40);
+}
+
+TEST(ObservationKeys, LongKeysAreBoundedAtACharacterBoundary) {
+  std::string a(kMaxKeyBytes - 1, 'a');
+  a += "\xc3\xa9tail";  // a 2-byte character across the bound
+  std::string b = a + "x";
+  auto ba = bounded_key(a), bb = bounded_key(b);
+  EXPECT_EQ(ba.substr(0, kMaxKeyBytes - 1), std::string(kMaxKeyBytes - 1, 'a'));
+  EXPECT_EQ(ba.size(), kMaxKeyBytes - 1 + 1 + 32);  // the cut character is left out whole
+  EXPECT_TRUE(is_valid_utf8(ba));
+  EXPECT_NE(ba, bb);
+  EXPECT_EQ(bounded_key("short"), "short");
+  EXPECT_EQ(bounded_key(std::string(kMaxKeyBytes, 'z')), std::string(kMaxKeyBytes, 'z'));
+}

@@ -118,7 +118,19 @@ std::string db_text(std::string_view s) {
   return out;
 }
 
-void observation_keys(const Observation& obs, std::vector<ObsKey>& out) {
+std::string bounded_key(std::string_view key) {
+  if (key.size() <= kMaxKeyBytes) return std::string(key);
+  std::size_t n = kMaxKeyBytes;  // cut at a character boundary: the key stays valid UTF-8
+  while (n > 0 && (static_cast<unsigned char>(key[n]) & 0xc0) == 0x80) --n;
+  std::string out(key.substr(0, n));
+  out += '\x01';
+  out += sha256_hex(key).substr(0, 32);
+  return out;
+}
+
+namespace {
+
+void observation_keys_unbounded(const Observation& obs, std::vector<ObsKey>& out) {
   const std::string& v = obs.value;
   switch (obs.kind) {
     case ObsKind::Domain:
@@ -181,7 +193,20 @@ void observation_keys(const Observation& obs, std::vector<ObsKey>& out) {
   }
 }
 
-void indicator_keys(const Indicator& ind, std::vector<IndKey>& out) {
+}  // namespace
+
+void observation_keys(const Observation& obs, std::vector<ObsKey>& out) {
+  std::size_t first = out.size();
+  observation_keys_unbounded(obs, out);
+  for (std::size_t i = first; i < out.size(); ++i) {
+    if (out[i].key.size() > kMaxKeyBytes) out[i].key = bounded_key(out[i].key);
+    if (out[i].rkey.size() > kMaxKeyBytes) out[i].rkey = bounded_key(out[i].rkey);
+  }
+}
+
+namespace {
+
+void indicator_keys_unbounded(const Indicator& ind, std::vector<IndKey>& out) {
   const std::string& v = ind.value;
   auto exact = [&](const char* cat, std::string_view key) { out.push_back({cat, db_text(key), false}); };
   switch (ind.type) {
@@ -246,6 +271,29 @@ void indicator_keys(const Indicator& ind, std::vector<IndKey>& out) {
     case IocType::AppCert: exact("cert", v); break;
     case IocType::ProfileId: exact("profile", v); break;
     case IocType::AndroidProperty: exact("prop", v); break;
+  }
+}
+
+}  // namespace
+
+void indicator_keys(const Indicator& ind, std::vector<IndKey>& out) {
+  std::size_t first = out.size(), end;
+  indicator_keys_unbounded(ind, out);
+  end = out.size();
+  // A long key as stored now (bounded_key) next to its full form (stores written before).
+  for (std::size_t i = first; i < end; ++i) {
+    if (out[i].key.size() <= kMaxKeyBytes) continue;
+    IndKey b = out[i];
+    if (!b.prefix) {
+      b.key = bounded_key(b.key);
+    } else {
+      // Every stored key with this prefix is longer than the bound and shares its cut.
+      std::string cut = bounded_key(b.key);
+      cut.resize(cut.size() - 33);
+      b.key = cut;
+      b.upper = cut + "\xf4\x8f\xbf\xbf";  // U+10FFFF: above any character that can follow
+    }
+    out.push_back(std::move(b));
   }
 }
 

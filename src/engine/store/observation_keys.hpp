@@ -22,7 +22,10 @@
 //   still produce those keys, so rows recorded by schema 2 keep matching, each once.
 //   email, appid, md5, sha1, sha256, cert, profile, prop: lower-case, exact
 // Keys are made valid UTF-8 without NUL (invalid bytes escaped as \xNN) so both backends
-// store them as text; both sides are escaped the same way.
+// store them as text; both sides are escaped the same way. A key (or rkey) longer than
+// kMaxKeyBytes is stored bounded (bounded_key): PostgreSQL's B-tree refuses index entries over
+// ~2.7 kB, and a tracking link in an SMS can be longer. Exact matches stay exact; a prefix
+// longer than the bound matches every stored key sharing its first kMaxKeyBytes bytes.
 #pragma once
 #include <string>
 #include <string_view>
@@ -48,13 +51,19 @@ inline constexpr const char* kRkey = "rkey";
 struct IndKey {
   std::string cat;
   std::string key;
-  bool prefix = false;  // matched as [key, prefix_upper(key))
+  bool prefix = false;     // matched as [key, upper)
+  std::string upper = {};  // "" for prefix_upper(key)
 };
+
+inline constexpr std::size_t kMaxKeyBytes = 1000;
 
 // Appends the keys under which `obs` is stored (none for values that can never match).
 void observation_keys(const Observation& obs, std::vector<ObsKey>& out);
 // Appends the keys of one indicator.
 void indicator_keys(const Indicator& ind, std::vector<IndKey>& out);
+// A key of at most kMaxKeyBytes as is; a longer one as its first kMaxKeyBytes bytes or fewer
+// (cut at a character boundary), '\x01' and 32 hex digits of its sha256.
+std::string bounded_key(std::string_view key);
 // Exclusive upper bound of the prefix range of a key ending in '.' or '/'.
 std::string prefix_upper(std::string_view key);
 // "a.evil.com" -> "com.evil.a."

@@ -736,7 +736,8 @@ HuntResult Store::hunt(const IndicatorSet& set) {
   std::string C = db_->byte_collation();
   db_->exec("DROP TABLE IF EXISTS hunt_ind; DROP TABLE IF EXISTS hunt_obs; DROP TABLE IF EXISTS hunt_hits;");
   db_->exec("CREATE TEMP TABLE hunt_ind (cat TEXT " + C + " NOT NULL, key TEXT " + C + " NOT NULL, hi TEXT " + C +
-            ", ioc_idx BIGINT, ioc_type TEXT, ioc_value TEXT " + C + ", collection TEXT, stix2_file TEXT)");
+            ", ioc_idx BIGINT, ioc_type TEXT, ioc_value TEXT " + C + ", ioc_ref TEXT " + C +
+            ", collection TEXT, stix2_file TEXT)");
   std::vector<Row> rows;
   std::vector<IndKey> keys;
   const auto& inds = set.indicators();
@@ -744,13 +745,15 @@ HuntResult Store::hunt(const IndicatorSet& set) {
     keys.clear();
     indicator_keys(inds[i], keys);
     const auto& col = set.collections()[inds[i].collection];
+    // ioc_ref: the indicator value as reported_hits keys it (bounded like a stored key).
+    std::string value = db_text(inds[i].value), ref = bounded_key(value);
     for (auto& k : keys)
-      rows.push_back({k.cat, k.key, k.prefix ? Value(prefix_upper(k.key)) : Value(), std::to_string(i),
-                      std::string(ioc_mvt_bucket(inds[i].type)), db_text(inds[i].value), db_text(col.name),
+      rows.push_back({k.cat, k.key, k.prefix ? Value(k.upper.empty() ? prefix_upper(k.key) : k.upper) : Value(),
+                      std::to_string(i), std::string(ioc_mvt_bucket(inds[i].type)), value, ref, db_text(col.name),
                       db_text(col.stix2_file_name)});
   }
-  db_->bulk_insert("hunt_ind", {"cat", "key", "hi", "ioc_idx", "ioc_type", "ioc_value", "collection", "stix2_file"},
-                   rows);
+  db_->bulk_insert("hunt_ind",
+                   {"cat", "key", "hi", "ioc_idx", "ioc_type", "ioc_value", "ioc_ref", "collection", "stix2_file"}, rows);
   if (backend_ == "postgresql") {
     // The indicator keys drive the joins: each is an index look-up (equality) or range scan
     // (prefix) into observables, each match an index look-up into sightings. Hash and merge
@@ -765,12 +768,12 @@ HuntResult Store::hunt(const IndicatorSet& set) {
   // Two steps, so that the second is planned knowing how few observables matched.
   db_->exec(
       "CREATE TEMP TABLE hunt_obs AS"
-      " SELECT k.id AS obs_id, k.kind, k.value, i.ioc_idx, i.ioc_type, i.ioc_value, i.collection,"
+      " SELECT k.id AS obs_id, k.kind, k.value, i.ioc_idx, i.ioc_type, i.ioc_value, i.ioc_ref, i.collection,"
       " i.stix2_file FROM hunt_ind i CROSS JOIN observables k WHERE k.cat = i.cat AND k.key = i.key AND i.hi IS NULL"
-      " UNION SELECT k.id, k.kind, k.value, i.ioc_idx, i.ioc_type, i.ioc_value, i.collection, i.stix2_file"
+      " UNION SELECT k.id, k.kind, k.value, i.ioc_idx, i.ioc_type, i.ioc_value, i.ioc_ref, i.collection, i.stix2_file"
       " FROM hunt_ind i CROSS JOIN observables k WHERE k.cat = i.cat AND k.key >= i.key AND k.key < i.hi"
       " AND i.hi IS NOT NULL"
-      " UNION SELECT k.id, k.kind, k.value, i.ioc_idx, i.ioc_type, i.ioc_value, i.collection, i.stix2_file"
+      " UNION SELECT k.id, k.kind, k.value, i.ioc_idx, i.ioc_type, i.ioc_value, i.ioc_ref, i.collection, i.stix2_file"
       " FROM hunt_ind i CROSS JOIN path_suffixes p CROSS JOIN observables k WHERE i.cat = '" + std::string(kRkey) +
       "' AND p.rkey >= i.key AND p.rkey < i.hi AND k.id = p.obs_id");
   if (backend_ == "postgresql") db_->exec("ANALYZE hunt_obs");
@@ -778,7 +781,7 @@ HuntResult Store::hunt(const IndicatorSet& set) {
       "CREATE TEMP TABLE hunt_hits AS"
       " SELECT o.acq_id, o.obs_id, o.module_id, COALESCE(o.kind, mk.kind) AS kind, COALESCE(o.value, mk.value) AS value,"
       " m.slug AS module, m.artifact, o.record_ref, o.first_seen, o.last_seen, o.count, o.level, mk.ioc_idx,"
-      " mk.ioc_type, mk.ioc_value, mk.collection, mk.stix2_file"
+      " mk.ioc_type, mk.ioc_value, mk.ioc_ref, mk.collection, mk.stix2_file"
       " FROM hunt_obs mk CROSS JOIN sightings o CROSS JOIN modules m WHERE o.obs_id = mk.obs_id AND m.id = o.module_id");
   for (auto& r : db_->query(
            "SELECT h.acq_id, a.device, a.kind, h.kind, h.value, h.module, h.artifact, h.record_ref, h.first_seen,"
@@ -786,7 +789,7 @@ HuntResult Store::hunt(const IndicatorSet& set) {
            " CASE WHEN r.acq_id IS NULL THEN 1 ELSE 0 END"
            " FROM hunt_hits h CROSS JOIN acquisitions a"
            " LEFT JOIN reported_hits r ON r.acq_id = h.acq_id AND r.obs_id = h.obs_id AND"
-           " r.module_id = h.module_id AND r.ioc_type = h.ioc_type AND r.ioc_value = h.ioc_value"
+           " r.module_id = h.module_id AND r.ioc_type = h.ioc_type AND r.ioc_value = h.ioc_ref"
            " WHERE a.id = h.acq_id ORDER BY h.acq_id, h.module, h.value, h.ioc_value, h.collection")) {
     HuntHit h;
     h.acq_id = i64(r[0]);
@@ -819,7 +822,7 @@ HuntResult Store::hunt(const IndicatorSet& set) {
                         {res.digest, now_iso_utc(), std::to_string(res.hits.size()), std::to_string(fresh)});
   res.hunt_id = i64(hid.at(0).at(0));
   db_->query("INSERT INTO reported_hits (acq_id, obs_id, module_id, ioc_type, ioc_value, hunt_id)"
-             " SELECT DISTINCT acq_id, obs_id, module_id, ioc_type, ioc_value, CAST(? AS BIGINT) FROM hunt_hits WHERE 1 = 1"
+             " SELECT DISTINCT acq_id, obs_id, module_id, ioc_type, ioc_ref, CAST(? AS BIGINT) FROM hunt_hits WHERE 1 = 1"
              " ON CONFLICT DO NOTHING",
              {std::to_string(res.hunt_id)});
   res.acquisitions = static_cast<std::size_t>(i64(db_->query("SELECT COUNT(*) FROM acquisitions").at(0).at(0)));
