@@ -563,3 +563,22 @@ TEST(ObservationKeys, LongKeysAreBoundedAtACharacterBoundary) {
   EXPECT_EQ(bounded_key("short"), "short");
   EXPECT_EQ(bounded_key(std::string(kMaxKeyBytes, 'z')), std::string(kMaxKeyBytes, 'z'));
 }
+
+// Event times come from the evidence: bytes that are not UTF-8 (or NUL) in them are recorded
+// (escaped, like keys) instead of failing the whole record on PostgreSQL.
+TEST_P(StoreTest, HostileEventTimesAreRecorded) {
+  StoreSink sink({{"sms", {"SMS", Level::Critical}}});
+  sink.observe("sms", "1", {{ObsKind::Domain, "a.example.com"}}, std::string("2024-01-01 \xff\xfe", 13));
+  sink.observe("sms", "2", {{ObsKind::Domain, "b.example.com"}}, std::string("2024\0-01", 8));
+  AcquisitionInfo a;
+  a.kind = "ios_backup";
+  a.device = "phone-times";
+  a.input_sha256 = sha256_hex(a.device);
+  a.verdict = "clean";
+  auto id = store_->record(a, sink.rows());
+  auto obs = store_->observations(id);
+  ASSERT_EQ(obs.size(), 2u);
+  std::set<std::string> times;
+  for (auto& o : obs) times.insert(o.first_seen);
+  EXPECT_EQ(times, (std::set<std::string>{"2024-01-01 \\xff\\xfe", "2024\\x00-01"}));
+}

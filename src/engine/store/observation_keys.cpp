@@ -75,10 +75,19 @@ std::string prefix_upper(std::string_view key) {
   return up;
 }
 
+namespace {
+bool is_db_text(std::string_view s) {
+  return s.find('\0') == std::string_view::npos && s.find('\\') == std::string_view::npos && is_valid_utf8(s);
+}
+}  // namespace
+
+void to_db_text(std::string& s) {
+  if (!is_db_text(s)) s = db_text(s);
+}
+
 std::string db_text(std::string_view s) {
   // Fast path: nothing to escape.
-  if (s.find('\0') == std::string_view::npos && s.find('\\') == std::string_view::npos && is_valid_utf8(s))
-    return std::string(s);
+  if (is_db_text(s)) return std::string(s);
   // Local escaping (each byte decided by its own UTF-8 sequence), so a key's prefix is
   // escaped like the same prefix of a longer key.
   static const char* hex = "0123456789abcdef";

@@ -70,5 +70,7 @@ std::string prefix_upper(std::string_view key);
 std::string reverse_labels(std::string_view host);
 // Text safe for both databases: valid UTF-8, no NUL (else bytes escaped as \xNN).
 std::string db_text(std::string_view s);
+// The same in place (no copy when `s` is already such text).
+void to_db_text(std::string& s);
 
 }  // namespace bridle::store

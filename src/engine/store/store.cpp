@@ -294,9 +294,9 @@ void Store::stage(const std::vector<ObservationRow>& obs) {
   std::vector<Row> params;
   params.reserve(obs.size());
   for (auto& o : obs)
-    params.push_back({o.cat, o.key, o.kind, db_text(o.value), o.module, o.artifact, o.record_ref,
-                      o.first_seen.empty() ? Value() : Value(o.first_seen),
-                      o.last_seen.empty() ? Value() : Value(o.last_seen), std::to_string(o.count),
+    params.push_back({o.cat, o.key, o.kind, db_text(o.value), o.module, o.artifact, db_text(o.record_ref),
+                      o.first_seen.empty() ? Value() : Value(db_text(o.first_seen)),
+                      o.last_seen.empty() ? Value() : Value(db_text(o.last_seen)), std::to_string(o.count),
                       std::to_string(static_cast<int>(o.level)), o.rkey.empty() ? Value() : Value(o.rkey)});
   if (backend_ == "postgresql") {
     db_->bulk_insert("bridle_chunk",
@@ -315,7 +315,7 @@ std::int64_t Store::stage_sorted(const std::function<const ObservationRow*()>& n
   if (!staging_ready_) stage_begin();
   Txn t(*db_, "BEGIN");  // temporary tables only: no lock on the store
   std::int64_t n = 0;
-  std::string value, count, level;
+  std::string value, record, first, last, count, level;
   db_->bulk_insert("bridle_stage",
                    {"cat", "key", "kind", "value", "module", "artifact", "record_ref", "first_seen", "last_seen", "count",
                     "level", "rkey"},
@@ -324,6 +324,9 @@ std::int64_t Store::stage_sorted(const std::function<const ObservationRow*()>& n
                      if (!o) return false;
                      ++n;
                      value = db_text(o->value);
+                     record = db_text(o->record_ref);
+                     first = db_text(o->first_seen);
+                     last = db_text(o->last_seen);
                      count = std::to_string(o->count);
                      level = std::to_string(static_cast<int>(o->level));
                      f[0] = o->cat;
@@ -332,9 +335,9 @@ std::int64_t Store::stage_sorted(const std::function<const ObservationRow*()>& n
                      f[3] = value;
                      f[4] = o->module;
                      f[5] = o->artifact;
-                     f[6] = o->record_ref;
-                     f[7] = o->first_seen.empty() ? Field() : Field(o->first_seen);
-                     f[8] = o->last_seen.empty() ? Field() : Field(o->last_seen);
+                     f[6] = record;
+                     f[7] = first.empty() ? Field() : Field(first);
+                     f[8] = last.empty() ? Field() : Field(last);
                      f[9] = count;
                      f[10] = level;
                      f[11] = o->rkey.empty() ? Field() : Field(o->rkey);
@@ -565,6 +568,10 @@ std::int64_t Store::record_sorted(AcquisitionInfo acq, const std::function<const
       values.emplace_back();
     }
     rows[used] = *r;
+    // Text from the evidence (event times, record references) as the values: valid UTF-8, no NUL.
+    to_db_text(rows[used].record_ref);
+    to_db_text(rows[used].first_seen);
+    to_db_text(rows[used].last_seen);
     values[used] = db_text(r->value);
     ++used;
   }
@@ -625,9 +632,10 @@ std::int64_t Store::insert_acquisition(AcquisitionInfo& acq) {
   auto rows = db_->query(
       "INSERT INTO acquisitions (kind, device, identifiers, input_path, input_sha256, acquired_at, scanned_at,"
       " tool_version, indicator_digest, verdict, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-      {acq.kind, db_text(acq.device), acq.identifiers.dump(-1, ' ', false, Json::error_handler_t::replace),
-       db_text(acq.input_path), acq.input_sha256, acq.acquired_at, acq.scanned_at.empty() ? now_iso_utc() : acq.scanned_at,
-       acq.tool_version, acq.indicator_digest, acq.verdict,
+      {db_text(acq.kind), db_text(acq.device), acq.identifiers.dump(-1, ' ', false, Json::error_handler_t::replace),
+       db_text(acq.input_path), db_text(acq.input_sha256), db_text(acq.acquired_at),
+       acq.scanned_at.empty() ? now_iso_utc() : db_text(acq.scanned_at), db_text(acq.tool_version),
+       db_text(acq.indicator_digest), db_text(acq.verdict),
        acq.summary.dump(-1, ' ', false, Json::error_handler_t::replace)});
   std::int64_t id = i64(rows.at(0).at(0));
   return id;
